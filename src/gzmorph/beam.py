@@ -1,0 +1,138 @@
+"""Greedy and beam-search decoding over any step function, batched over images.
+
+A step function advances a batch of n partial captions by one token::
+
+    step(tokens: np.ndarray (n,), state: tuple[np.ndarray, ...]) -> (log_probs (n, V), new_state)
+
+Every state array has leading dimension n; whatever the decoder needs besides the last token (the image
+features, recurrent states) travels in the state, so beam search only has to repeat and reorder rows.
+Both decoders return, per image, the generated token ids without the start and end tokens. ``max_len``
+is the most tokens a caption may generate, its end token included; a caption that has not ended by then
+is returned as it stands.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+State = tuple[np.ndarray, ...]
+StepFn = Callable[[np.ndarray, State], tuple[np.ndarray, State]]
+Hypothesis = tuple[float, list[int]]  # (length-normalised score, token ids without start and end)
+
+
+def _batch_size(state: State) -> int:
+    return int(state[0].shape[0])
+
+
+def _until_end(tokens: list[int], end: int) -> list[int]:
+    return tokens[:tokens.index(end)] if end in tokens else tokens
+
+
+def greedy_decode(step: StepFn, state: State, start: int, end: int, max_len: int) -> list[list[int]]:
+    """The most probable next token at every step, for each image of the batch."""
+    n = _batch_size(state)
+    tokens = np.full(n, start, dtype=np.int32)
+    generated = []
+    ended = np.zeros(n, dtype=bool)
+    for _ in range(max_len):
+        log_probs, state = step(tokens, state)
+        tokens = np.argmax(log_probs, axis=1).astype(np.int32)
+        generated.append(tokens)
+        ended |= tokens == end
+        if ended.all():
+            break
+    columns = np.stack(generated, axis=1) if generated else np.zeros((n, 0), dtype=np.int32)
+    return [_until_end(row.tolist(), end) for row in columns]
+
+
+def length_normalised(log_prob: float, length: int, length_penalty: float) -> float:
+    """A hypothesis's score: its summed log-probability over length**length_penalty.
+
+    ``length`` counts the generated tokens, end included. 0 ranks by total log-probability, which favours
+    short captions (every token costs probability); 1 ranks by mean log-probability per token; values in
+    between trade the two (Wu et al. 2016 use a similar exponent).
+    """
+    return log_prob / max(length, 1) ** length_penalty
+
+
+def _tile(state: State, width: int) -> State:
+    """Each image's state rows repeated ``width`` times: row image * width + beam."""
+    return tuple(np.repeat(array, width, axis=0) for array in state)
+
+
+def _gather(state: State, rows: np.ndarray) -> State:
+    return tuple(array[rows] for array in state)
+
+
+def _initial_scores(n: int, width: int) -> np.ndarray:
+    # All beams of an image start identical; only the first may expand, or the first step would fill the
+    # beam with copies of one hypothesis.
+    scores = np.full((n, width), -np.inf)
+    scores[:, 0] = 0.0
+    return scores
+
+
+def _top_candidates(candidates: np.ndarray, width: int) -> np.ndarray:
+    """Per image, the flat (beam * V + token) indices of the ``width`` best candidates, best first.
+
+    A stable sort keeps the lowest index among ties, as np.argmax does, so width 1 matches greedy.
+    """
+    return np.argsort(-candidates, axis=1, kind="stable")[:, :width]
+
+
+def beam_search(step: StepFn, state: State, start: int, end: int, width: int, max_len: int,
+                length_penalty: float = 0.0) -> list[list[int]]:
+    """For each image, the best of the hypotheses a beam of ``width`` finds (see ``length_normalised``).
+
+    At each step every live beam is extended by every token and the ``width`` best extensions by summed
+    log-probability survive, their state rows gathered from the beam each came from. An extension that
+    ends the caption leaves the beam as a finished hypothesis; an image stops once ``width`` hypotheses
+    have finished (or at ``max_len``, when its live beams count as hypotheses too). Width 1 is greedy.
+    """
+    if width < 1:
+        raise ValueError(f"beam width must be at least 1, got {width}")
+    n = _batch_size(state)
+    state = _tile(state, width)
+    tokens = np.full(n * width, start, dtype=np.int32)
+    scores = _initial_scores(n, width)
+    sequences = np.zeros((n, width, 0), dtype=np.int32)
+    finished: list[list[Hypothesis]] = [[] for _ in range(n)]
+    done = np.zeros(n, dtype=bool)
+    for _ in range(max_len):
+        log_probs, state = step(tokens, state)
+        vocab_size = log_probs.shape[1]
+        candidates = (scores[:, :, None] + log_probs.reshape(n, width, vocab_size)).reshape(n, -1)
+        best = _top_candidates(candidates, width)
+        origin, new_tokens = best // vocab_size, (best % vocab_size).astype(np.int32)
+        scores = np.take_along_axis(candidates, best, axis=1)
+        sequences = np.concatenate(
+            [np.take_along_axis(sequences, origin[:, :, None], axis=1), new_tokens[:, :, None]], axis=2)
+        _retire_finished(scores, sequences, new_tokens == end, done, finished, length_penalty)
+        done |= np.array([len(f) >= width for f in finished]) | ~np.isfinite(scores).any(axis=1)
+        if done.all():
+            break
+        rows = (np.arange(n)[:, None] * width + origin).reshape(-1)
+        state, tokens = _gather(state, rows), new_tokens.reshape(-1)
+    _retire_unfinished(scores, sequences, done, finished, length_penalty)
+    return [max(hypotheses, key=lambda h: h[0])[1] if hypotheses else [] for hypotheses in finished]
+
+
+def _retire_finished(scores: np.ndarray, sequences: np.ndarray, ended: np.ndarray, done: np.ndarray,
+                     finished: list[list[Hypothesis]], length_penalty: float) -> None:
+    """Move beams that just produced the end token into ``finished`` and take them out of the beam."""
+    for image, beam in zip(*np.nonzero(ended & np.isfinite(scores))):
+        if done[image] or len(finished[image]) >= scores.shape[1]:
+            continue
+        tokens = sequences[image, beam].tolist()
+        finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty),
+                                tokens[:-1]))
+    scores[ended] = -np.inf
+
+
+def _retire_unfinished(scores: np.ndarray, sequences: np.ndarray, done: np.ndarray,
+                       finished: list[list[Hypothesis]], length_penalty: float) -> None:
+    """At max_len, the live beams of images still searching become hypotheses as they stand."""
+    for image, beam in zip(*np.nonzero(np.isfinite(scores) & ~done[:, None])):
+        tokens = sequences[image, beam].tolist()
+        finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty), tokens))
