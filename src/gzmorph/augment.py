@@ -1,0 +1,40 @@
+"""Augmentation: galaxies have no preferred orientation, and their apparent size varies.
+
+Training augments inside the model (Keras random layers, active only while training), and evaluation
+averages over the 8 rotations and flips of the square (test-time augmentation).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import layers
+
+
+def training_augmentation(rotate: bool, flip: bool, shift: float, zoom: float, seed: int) -> keras.Sequential:
+    """Random rotation by any angle, flips, small shifts and scale jitter."""
+    steps = []
+    if flip:
+        steps.append(layers.RandomFlip("horizontal_and_vertical", seed=seed))
+    if rotate:
+        steps.append(layers.RandomRotation(0.5, fill_mode="reflect", seed=seed + 1))
+    if shift > 0:
+        steps.append(layers.RandomTranslation(shift, shift, fill_mode="reflect", seed=seed + 2))
+    if zoom > 0:
+        steps.append(layers.RandomZoom(zoom, fill_mode="reflect", seed=seed + 3))
+    return keras.Sequential(steps, name="augment")
+
+
+def dihedral_views(images: np.ndarray) -> list[np.ndarray]:
+    """The 8 rotations and flips of a (n, h, w, c) batch of square images."""
+    views = []
+    for flipped in (images, images[:, :, ::-1]):
+        for k in range(4):
+            views.append(np.ascontiguousarray(np.rot90(flipped, k, axes=(1, 2))))
+    return views
+
+
+def predict_with_tta(model: keras.Model, images: np.ndarray, tta: bool, batch_size: int = 256) -> dict:
+    """The model's outputs, averaged over the 8 dihedral views when ``tta`` is set."""
+    views = dihedral_views(images) if tta else [images]
+    outputs = [model.predict(view, batch_size=batch_size, verbose=0) for view in views]
+    return {name: np.mean([out[name] for out in outputs], axis=0) for name in outputs[0]}

@@ -1,0 +1,88 @@
+"""The captioner: an LSTM decoder with soft attention over the encoder's feature map (Show, Attend and Tell).
+
+Training unrolls the decoder over the caption with teacher forcing; decoding calls one step at a time
+(``step``) so that greedy and beam search (gzmorph.beam) share it.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="gzmorph")
+class AttentionDecoder(keras.Model):
+    def __init__(self, vocab_size: int, embed_dim: int = 64, units: int = 256, attention_units: int = 128,
+                 dropout: float = 0.2, **kwargs):
+        super().__init__(**kwargs)
+        self.config = dict(vocab_size=vocab_size, embed_dim=embed_dim, units=units,
+                           attention_units=attention_units, dropout=dropout)
+        self.embed = layers.Embedding(vocab_size, embed_dim, name="embed")
+        self.init_h = layers.Dense(units, activation="tanh", name="init_h")
+        self.init_c = layers.Dense(units, activation="tanh", name="init_c")
+        self.attend_features = layers.Dense(attention_units, name="attend_features")
+        self.attend_hidden = layers.Dense(attention_units, name="attend_hidden")
+        self.attention_score = layers.Dense(1, name="attention_score")
+        self.cell = layers.LSTMCell(units, name="lstm")
+        self.drop = layers.Dropout(dropout)
+        self.logits = layers.Dense(vocab_size, name="logits")
+
+    def get_config(self):
+        return {**super().get_config(), **self.config}
+
+    def start(self, features):
+        """Flattened features, their attention projection and the initial LSTM state."""
+        features = ops.reshape(features, (ops.shape(features)[0], -1, ops.shape(features)[-1]))
+        mean = ops.mean(features, axis=1)
+        return features, self.attend_features(features), self.init_h(mean), self.init_c(mean)
+
+    def attend(self, features, projected, h):
+        scores = self.attention_score(ops.tanh(projected + ops.expand_dims(self.attend_hidden(h), 1)))
+        weights = ops.softmax(scores, axis=1)
+        return ops.sum(weights * features, axis=1), ops.squeeze(weights, -1)
+
+    def step(self, tokens, features, projected, h, c, training=False):
+        context, weights = self.attend(features, projected, h)
+        x = ops.concatenate([self.embed(tokens), context], axis=-1)
+        out, (h, c) = self.cell(x, [h, c], training=training)
+        logits = self.logits(self.drop(ops.concatenate([out, context], axis=-1), training=training))
+        return logits, h, c, weights
+
+    def call(self, inputs, training=False):
+        """Teacher forcing: ``tokens`` (batch, T) in, next-token logits (batch, T, vocab) out."""
+        features, tokens = inputs
+        features, projected, h, c = self.start(features)
+        outputs = []
+        for t in range(tokens.shape[1]):
+            logits, h, c, _ = self.step(tokens[:, t], features, projected, h, c, training=training)
+            outputs.append(logits)
+        return ops.stack(outputs, axis=1)
+
+
+def compile_decoder(decoder: AttentionDecoder, learning_rate: float) -> None:
+    decoder.compile(
+        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=5.0),
+        # Padding (index 0) after the end token carries no signal.
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
+    )
+
+
+class StepFunction:
+    """Adapts the decoder to gzmorph.beam's protocol: numpy tokens and state in, log-probabilities out."""
+
+    def __init__(self, decoder: AttentionDecoder):
+        self.decoder = decoder
+        self._step = tf.function(self._log_prob_step, reduce_retracing=True)
+
+    def _log_prob_step(self, tokens, features, projected, h, c):
+        logits, h, c, _ = self.decoder.step(tokens, features, projected, h, c)
+        return tf.nn.log_softmax(logits), h, c
+
+    def initial_state(self, features) -> tuple:
+        return tuple(t.numpy() for t in self.decoder.start(tf.convert_to_tensor(features)))
+
+    def __call__(self, tokens, state):
+        features, projected, h, c = state
+        log_probs, h, c = self._step(tf.convert_to_tensor(tokens, tf.int32), features, projected, h, c)
+        return log_probs.numpy(), (features, projected, h.numpy(), c.numpy())

@@ -1,0 +1,74 @@
+"""Training and running the captioner on the classifier's frozen encoder."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from gzmorph.beam import beam_search, greedy_decode
+from gzmorph.captioner import AttentionDecoder, StepFunction, compile_decoder
+from gzmorph.captions import END, START, decode
+from gzmorph.batches import Batches
+from gzmorph.params import CaptionerParams
+
+
+def encoder_features(encoder: keras.Model, images, batch_size: int = 256) -> np.ndarray:
+    """The encoder's spatial feature maps, computed once: the encoder stays frozen while the decoder learns."""
+    return encoder.predict(np.asarray(images), batch_size=batch_size, verbose=0).astype(np.float32)
+
+
+class CaptionBatches(Batches):
+    """Teacher forcing batches: (features, tokens but the last) in, tokens but the first as targets."""
+
+    def __init__(self, features, rows, tokens, batch_size, seed=None):
+        self.features, self.rows, self.tokens = features, rows, tokens
+        super().__init__(tokens, {}, batch_size, seed)
+
+    def __getitem__(self, index):
+        picked = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+        tokens = self.tokens[picked]
+        return (self.features[self.rows[picked]], tokens[:, :-1]), tokens[:, 1:]
+
+
+def rows_of(galaxy_ids: np.ndarray, split_ids: np.ndarray) -> np.ndarray:
+    """Where each caption's galaxy sits in the split's feature array."""
+    position = {galaxy: row for row, galaxy in enumerate(split_ids)}
+    return np.array([position[g] for g in galaxy_ids], dtype=np.int64)
+
+
+def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerParams, seed: int,
+                  curves_file: Path) -> tuple[AttentionDecoder, dict]:
+    """``train``/``val`` are (features, caption rows into them, tokens)."""
+    keras.utils.set_random_seed(seed)
+    decoder = AttentionDecoder(vocab_size, params.embed_dim, params.units, params.attention_units,
+                               params.dropout, name="captioner")
+    compile_decoder(decoder, params.learning_rate)
+    curves_file.parent.mkdir(parents=True, exist_ok=True)
+    history = decoder.fit(
+        CaptionBatches(*train, params.batch_size, seed=seed),
+        validation_data=CaptionBatches(*val, params.batch_size),
+        epochs=params.epochs,
+        callbacks=[
+            keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
+            keras.callbacks.CSVLogger(str(curves_file)),
+        ],
+        verbose=2,
+    )
+    return decoder, history.history
+
+
+def generate_captions(decoder: AttentionDecoder, features: np.ndarray, vocab: list[str], max_len: int,
+                      beam_width: int = 1, length_penalty: float = 0.0, batch_size: int = 128) -> list[str]:
+    """Captions for a batch of feature maps: greedy when ``beam_width`` is 1, beam search otherwise."""
+    step = StepFunction(decoder)
+    start, end = vocab.index(START), vocab.index(END)
+    captions = []
+    for first in range(0, len(features), batch_size):
+        state = step.initial_state(features[first:first + batch_size])
+        if beam_width == 1:
+            token_lists = greedy_decode(step, state, start, end, max_len)
+        else:
+            token_lists = beam_search(step, state, start, end, beam_width, max_len, length_penalty)
+        captions.extend(decode(tokens, vocab) for tokens in token_lists)
+    return captions

@@ -1,0 +1,77 @@
+"""The classifier: one encoder, two heads (the five classes, and the 37 GZ2 vote fractions)."""
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from gzmorph.encoders import FEATURES, encode
+from gzmorph.rule import CLASSES
+from gzmorph.tree import QUESTIONS, VOTE_COLUMNS
+
+CLASS_OUTPUT, VOTES_OUTPUT = "class", "votes"
+
+
+@keras.saving.register_keras_serializable(package="gzmorph")
+class TreeVotes(layers.Layer):
+    """Turns 37 logits into vote fractions that obey the decision tree, as the Kaggle winner's model did.
+
+    A softmax per question gives the conditional answers; multiplying by the parent answer's fraction
+    gives Kaggle's cumulative columns, so every predicted table satisfies the tree's sums.
+    """
+
+    def call(self, logits):
+        columns = {}
+        start = 0
+        # QUESTIONS is ordered so that every parent is computed before its children.
+        for question in sorted(QUESTIONS, key=_depth):
+            stop = start + len(question.answers)
+            index = [VOTE_COLUMNS.index(c) for c in question.columns]
+            share = ops.softmax(ops.take(logits, index, axis=-1), axis=-1)
+            total = 1.0 if question.parent is None else columns[question.parent]
+            for j, column in enumerate(question.columns):
+                columns[column] = share[..., j:j + 1] * total
+            start = stop
+        return ops.concatenate([columns[c] for c in VOTE_COLUMNS], axis=-1)
+
+
+def _depth(question) -> int:
+    depth, parent = 0, question.parent
+    while parent is not None:
+        depth += 1
+        parent = next(q for q in QUESTIONS if parent in q.columns).parent
+    return depth
+
+
+@keras.saving.register_keras_serializable(package="gzmorph")
+def masked_mse(y_true, y_pred):
+    """MSE over the vote columns the table has: absent columns arrive as NaN and never touch the loss."""
+    known = ops.logical_not(ops.isnan(y_true))
+    error = ops.where(known, y_true - y_pred, 0.0)
+    count = ops.maximum(ops.sum(ops.cast(known, y_pred.dtype), axis=-1), 1.0)
+    return ops.sum(ops.square(error), axis=-1) / count
+
+
+def build_classifier(image_size: int, backbone: str = "small_cnn", width: int = 32,
+                     dropout: float = 0.3, weights: str = "none") -> keras.Model:
+    images = keras.Input((image_size, image_size, 3), name="image")
+    features = encode(images, backbone, width, weights)
+    pooled = layers.GlobalAveragePooling2D(name="pool")(features)
+    pooled = layers.Dropout(dropout, name="dropout")(pooled)
+    hidden = layers.Dense(128, activation="relu", name="hidden")(pooled)
+    class_probs = layers.Dense(len(CLASSES), activation="softmax", name=CLASS_OUTPUT)(hidden)
+    votes = TreeVotes(name=VOTES_OUTPUT)(layers.Dense(len(VOTE_COLUMNS), name="vote_logits")(hidden))
+    return keras.Model(images, {CLASS_OUTPUT: class_probs, VOTES_OUTPUT: votes}, name="classifier")
+
+
+def compile_classifier(model: keras.Model, learning_rate, vote_loss_weight: float) -> None:
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss={CLASS_OUTPUT: "sparse_categorical_crossentropy", VOTES_OUTPUT: masked_mse},
+        loss_weights={CLASS_OUTPUT: 1.0, VOTES_OUTPUT: vote_loss_weight},
+        metrics={CLASS_OUTPUT: "accuracy"},
+    )
+
+
+def encoder_of(model: keras.Model) -> keras.Model:
+    """The classifier's image -> spatial feature map part, shared with the captioner and Grad-CAM."""
+    return keras.Model(model.input, model.get_layer(FEATURES).output, name="encoder")

@@ -1,0 +1,102 @@
+"""Scoring the trained models on a labelled split: classification, vote fractions and captions."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
+from gzmorph.augment import predict_with_tta
+from gzmorph.captioner_training import encoder_features, generate_captions
+from gzmorph.captions import CaptionConfig, describe_table, parse_features, stated_features
+from gzmorph.classifier import VOTES_OUTPUT, encoder_of
+from gzmorph.classifier_training import predict_classes
+from gzmorph.datasets import Split
+from gzmorph.model_files import Trained
+from gzmorph.rule import CLASSES, Rule
+from gzmorph.text_metrics import bleu_scores, class_agreement, feature_agreement, most_frequent_caption, variety
+from gzmorph.tree import VOTE_COLUMNS
+
+LABELS = list(range(len(CLASSES)))
+
+
+def classification_metrics(true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    """Accuracy, weighted and macro F1, and per-class precision, recall and F1 (flat keys for DVC)."""
+    metrics = {
+        "accuracy": accuracy_score(true, predicted),
+        "f1_weighted": f1_score(true, predicted, average="weighted", labels=LABELS, zero_division=0),
+        "f1_macro": f1_score(true, predicted, average="macro", labels=LABELS, zero_division=0),
+    }
+    precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=LABELS,
+                                                                     zero_division=0)
+    for i, name in enumerate(CLASSES):
+        metrics.update({f"{name}_precision": precision[i], f"{name}_recall": recall[i], f"{name}_f1": f1[i],
+                        f"{name}_support": int(support[i])})
+    return {k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+
+
+def vote_rmse(predicted: np.ndarray, true: np.ndarray) -> float:
+    """RMSE over the vote columns the table has (NaN in ``true`` marks an absent one), as Kaggle scored it."""
+    known = ~np.isnan(true)
+    return float(np.sqrt(np.mean((predicted[known] - true[known]) ** 2)))
+
+
+def score_classifier(classifier: Trained, split: Split, train_votes: np.ndarray, rule: Rule, tta: bool):
+    """Metrics and per-galaxy predictions (class index, class probabilities, votes) on ``split``."""
+    outputs = predict_with_tta(classifier.model, np.asarray(split.images), tta)
+    predicted = predict_classes(outputs, classifier.meta["class_from"], rule, classifier.meta["vote_columns"])
+    metrics = classification_metrics(split.classes, predicted)
+    true_votes = split.votes
+    metrics["vote_rmse"] = round(vote_rmse(outputs[VOTES_OUTPUT], true_votes), 4)
+    # pandas' mean skips NaN quietly; a column absent from the table stays NaN and is never scored
+    constant = np.broadcast_to(pd.DataFrame(train_votes).mean().to_numpy(), true_votes.shape)
+    metrics["vote_rmse_constant"] = round(vote_rmse(constant, true_votes), 4)
+    return metrics, predicted, outputs
+
+
+def score_captions(captions: list[str], references: list[list[str]], true_classes, reference_features,
+                   prefix: str) -> dict[str, float]:
+    scores = {**bleu_scores(references, captions), **variety(captions),
+              "class_agreement": class_agreement(captions, true_classes),
+              **{f"feature_{k}": v for k, v in feature_agreement(captions, reference_features).items()}}
+    return {f"{prefix}_{k}": round(float(v), 4) for k, v in scores.items()}
+
+
+def score_captioner(classifier: Trained, captioner: Trained, vocab: list[str], split: Split,
+                    references: dict[str, list[str]], train_ids, templates: CaptionConfig,
+                    predicted_votes: np.ndarray, predicted_classes: np.ndarray, beam_width: int,
+                    length_penalty: float):
+    """BLEU, variety and correctness of greedy and beam captions, next to two baselines: the training
+    split's most frequent caption for every galaxy, and the templates applied to the predicted votes."""
+    refs = [references[str(g)] for g in split.ids]
+    votes = split.table[[c for c in VOTE_COLUMNS if c in split.table.columns]]
+    ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
+    features = encoder_features(encoder_of(classifier.model), split.images)
+    max_len = captioner.meta["max_len"]
+    generated = {
+        "greedy": generate_captions(captioner.model, features, vocab, max_len),
+        "beam": generate_captions(captioner.model, features, vocab, max_len, beam_width, length_penalty),
+        "baseline_most_frequent": [most_frequent_caption([references[str(g)][0] for g in train_ids])] * len(refs),
+        "baseline_templates": [c[0] for c in describe_table(
+            pd.DataFrame(predicted_votes, columns=VOTE_COLUMNS)[list(votes.columns)], predicted_classes, templates)],
+    }
+    metrics = {}
+    for name, captions in generated.items():
+        metrics.update(score_captions(captions, refs, split.classes, ref_features, name))
+    metrics.update({f"references_{k}": round(float(v), 4) for k, v in variety([r[0] for r in refs]).items()})
+    return metrics, generated
+
+
+def example_rows(classes: np.ndarray, per_class: int) -> np.ndarray:
+    """The first ``per_class`` galaxies of each true class (split order): a fixed, readable sample."""
+    return np.array([row for c in LABELS for row in np.flatnonzero(classes == c)[:per_class]], dtype=np.int64)
+
+
+def examples_table(split: Split, rows, predicted, references, generated) -> pd.DataFrame:
+    return pd.DataFrame({
+        "GalaxyID": split.ids[rows],
+        "true_class": [CLASSES[c] for c in split.classes[rows]],
+        "predicted_class": [CLASSES[c] for c in predicted[rows]],
+        "reference": [references[str(g)][0] for g in split.ids[rows]],
+        "greedy": [generated["greedy"][r] for r in rows],
+        "beam": [generated["beam"][r] for r in rows],
+    })

@@ -1,0 +1,131 @@
+"""params.yaml, validated: an unknown or misspelled key, a wrong type or an out-of-range value stops
+the stage with one line naming the key (``dvc exp run -S`` would otherwise add a typo as a new param).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import annotated_types
+import pydantic
+import yaml
+
+from gzmorph.captions import CaptionConfig
+from gzmorph.errors import GzmorphError
+from gzmorph.rule import Rule
+
+Positive = annotated_types.Gt(0)
+OpenFraction = Annotated[float, annotated_types.Interval(gt=0.0, lt=1.0)]
+Fraction = Annotated[float, annotated_types.Interval(ge=0.0, lt=1.0)]
+DEFAULT_FILE = Path("params.yaml")
+
+
+@dataclass(frozen=True)
+class Data:
+    raw_dir: str = "data/sample"
+    images: str = "images_training_rev1"
+    solutions: str = "training_solutions_rev1.csv"
+
+
+@dataclass(frozen=True)
+class Image:
+    crop: Annotated[int, Positive] = 207  # pixels of Kaggle's 424 px frame (Dieleman et al. 2015)
+    size: Annotated[int, annotated_types.Ge(8)] = 64
+
+
+@dataclass(frozen=True)
+class CleanLabels:
+    sum_tolerance: Annotated[float, annotated_types.Ge(0)] = 0.03
+    rule: Rule = field(default_factory=Rule)
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    val_fraction: OpenFraction = 0.15
+    test_fraction: OpenFraction = 0.15
+    seed: int = 0
+    workers: Annotated[int, Positive] = 2
+
+    def __post_init__(self):
+        if self.val_fraction + self.test_fraction >= 1:
+            raise GzmorphError("split.val_fraction + split.test_fraction must be below 1: nothing is left to train on")
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    rotate: bool = True
+    flip: bool = True
+    shift: Fraction = 0.05
+    zoom: Fraction = 0.1
+
+
+@dataclass(frozen=True)
+class ClassifierParams:
+    """The ``train_classifier`` params."""
+
+    backbone: Literal["small_cnn", "resnet50"] = "small_cnn"
+    weights: str = "none"  # resnet50 only: none, imagenet, or a local weights file
+    width: Annotated[int, Positive] = 32
+    dropout: Fraction = 0.3
+    epochs: Annotated[int, Positive] = 40
+    batch_size: Annotated[int, Positive] = 64
+    learning_rate: Annotated[float, Positive] = 0.002
+    patience: Annotated[int, annotated_types.Ge(1)] = 8
+    vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 10.0
+    balance_classes: bool = True
+    augment: Augmentation = field(default_factory=Augmentation)
+
+
+@dataclass(frozen=True)
+class CaptionerParams:
+    embed_dim: Annotated[int, Positive] = 64
+    units: Annotated[int, Positive] = 256
+    attention_units: Annotated[int, Positive] = 128
+    dropout: Annotated[float, annotated_types.Interval(ge=0.0, lt=1.0)] = 0.2
+    epochs: Annotated[int, Positive] = 20
+    batch_size: Annotated[int, Positive] = 64
+    learning_rate: Annotated[float, Positive] = 0.002
+    patience: Annotated[int, Positive] = 3
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    tta: bool = True
+    beam_width: Annotated[int, Positive] = 5
+    length_penalty: Annotated[float, annotated_types.Ge(0)] = 0.7
+    examples_per_class: Annotated[int, annotated_types.Ge(0)] = 3
+
+
+class Params(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    seed: int = 0
+    data: Data = Data()
+    image: Image = Image()
+    clean_labels: CleanLabels = CleanLabels()
+    split: SplitParams = SplitParams()
+    build_captions: CaptionConfig = CaptionConfig()
+    train_classifier: ClassifierParams = ClassifierParams()
+    train_captioner: CaptionerParams = CaptionerParams()
+    evaluate: EvaluateParams = EvaluateParams()
+
+
+def load_params(path: Path = DEFAULT_FILE) -> Params:
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or {}
+    except FileNotFoundError:
+        raise GzmorphError(f"{path} is missing; run from the repository root") from None
+    except yaml.YAMLError as error:
+        raise GzmorphError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    try:
+        return Params.model_validate(raw)
+    except pydantic.ValidationError as error:
+        raise GzmorphError(f"{path}: {describe(error.errors()[0])}") from None
+
+
+def describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        return f"unknown param {key!r} (a typo?); remove it or fix its name"
+    return f"{key}: {error['msg']} (got {error.get('input')!r})"

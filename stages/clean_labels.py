@@ -1,0 +1,29 @@
+"""Stage clean_labels: the raw solutions table -> one clean label table and a data report."""
+from pathlib import Path
+
+from gzmorph.errors import cli
+from gzmorph.io import write_json
+from gzmorph.labels import clean_labels, read_table, summary_lines
+from gzmorph.params import load_params
+
+LABELS = Path("data/interim/labels.csv")
+REPORT = Path("metrics/data_report.json")
+
+
+@cli
+def main():
+    params = load_params()
+    raw_dir = Path(params.data.raw_dir)
+    table = read_table(raw_dir / params.data.solutions)
+    result = clean_labels(table, raw_dir / params.data.images, params.clean_labels.rule,
+                          params.clean_labels.sum_tolerance)
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    LABELS.parent.mkdir(parents=True, exist_ok=True)
+    result.labels.to_csv(LABELS, index=False)
+    write_json(REPORT, result.report)
+    print("\n".join(summary_lines(result.report)))
+
+
+if __name__ == "__main__":
+    main()

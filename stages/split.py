@@ -1,0 +1,34 @@
+"""Stage split: clean labels + images -> stratified train/val/test, each packed into one image array."""
+from pathlib import Path
+
+import pandas as pd
+
+from gzmorph.errors import cli
+from gzmorph.io import write_json
+from gzmorph.params import load_params
+from gzmorph.splitting import assign_splits, pack_splits
+
+LABELS = Path("data/interim/labels.csv")
+SPLITS = Path("data/interim/splits.csv")
+PROCESSED = Path("data/processed")
+REPORT = Path("metrics/split_report.json")
+
+
+@cli
+def main():
+    params = load_params()
+    labels = pd.read_csv(LABELS)
+    split = params.split
+    assignment = assign_splits(labels, split.val_fraction, split.test_fraction, split.seed)
+    image_dir = Path(params.data.raw_dir) / params.data.images
+    kept, report = pack_splits(labels, assignment, image_dir, PROCESSED, params.image.crop, params.image.size,
+                               split.workers)
+    for problem in report.pop("problems"):
+        print(f"dropped: {problem}")
+    kept.to_csv(SPLITS, index=False)
+    write_json(REPORT, report)
+    print(", ".join(f"{name}: {report[f'{name}_galaxies']}" for name in ("train", "val", "test")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+"""Stage train_classifier: packed train/val images -> the two-head classifier and its training curves."""
+from pathlib import Path
+
+from gzmorph.classifier_training import choose_class_source, fit_classifier
+from gzmorph.datasets import load_split
+from gzmorph.errors import cli
+from gzmorph.model_files import CLASSIFIER_DIR, save_model
+from gzmorph.params import load_params
+
+PROCESSED = Path("data/processed")
+CURVES = Path("plots/train_classifier.csv")
+
+
+@cli
+def main():
+    params = load_params()
+    train, val = load_split(PROCESSED, "train"), load_split(PROCESSED, "val")
+    model, _ = fit_classifier(train, val, params.train_classifier, params.seed, CURVES)
+    vote_columns = train.vote_columns
+    choice = choose_class_source(model, val, params.clean_labels.rule, vote_columns, params.evaluate.tta)
+    print(f"class from {choice['class_from']} (validation macro F1: softmax "
+          f"{choice['val_macro_f1_softmax']:.3f}, votes {choice['val_macro_f1_votes']:.3f})")
+    save_model(CLASSIFIER_DIR, model, {**choice, "vote_columns": vote_columns,
+                                       "image_size": params.image.size, "crop": params.image.crop})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from gzmorph.augment import dihedral_views, predict_with_tta
+from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse
+from gzmorph.classifier_training import fit_classifier
+from gzmorph.datasets import Split
+from gzmorph.params import Augmentation, ClassifierParams
+from gzmorph.rule import CLASSES
+from gzmorph.tree import VOTE_COLUMNS, sum_errors
+
+
+def test_tree_votes_obey_every_sum_of_the_decision_tree():
+    logits = np.random.default_rng(0).normal(size=(50, len(VOTE_COLUMNS))).astype("float32") * 3
+    votes = pd.DataFrame(np.asarray(TreeVotes()(logits)), columns=VOTE_COLUMNS)
+    assert sum_errors(votes).to_numpy().max() < 1e-5
+    assert ((votes >= 0) & (votes <= 1)).all().all()
+
+
+def test_a_masked_vote_column_never_affects_the_loss_or_its_gradient():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    pred = tf.Variable(rng.random((4, 37)).astype("float32"))
+    target = rng.random((4, 37)).astype("float32")
+    target[:, 5] = np.nan
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(masked_mse(target, pred))
+    grad = tape.gradient(loss, pred).numpy()
+    assert np.isfinite(loss.numpy()) and np.all(grad[:, 5] == 0) and np.all(grad[:, :5] != 0)
+    other = target.copy()
+    other[:, 5] = np.nan
+    known = ~np.isnan(target)
+    expected = np.mean([np.mean((target[i][known[i]] - pred.numpy()[i][known[i]]) ** 2) for i in range(4)])
+    assert float(np.mean(masked_mse(other, pred))) == pytest.approx(expected, rel=1e-5)
+
+
+def tiny_split(n, seed):
+    """Bright centred blobs whose size gives the class: learnable in a few epochs."""
+    rng = np.random.default_rng(seed)
+    classes = rng.integers(0, 2, n)
+    yy, xx = np.mgrid[:16, :16] - 7.5
+    radius = np.where(classes == 0, 2.5, 6.0)[:, None, None]
+    images = (np.exp(-(xx ** 2 + yy ** 2) / radius ** 2)[..., None] * 255 * np.ones(3)).astype("uint8")
+    votes = np.where(classes[:, None] == 0, 0.9, 0.1) * np.ones((n, 3))
+    table = pd.DataFrame({"GalaxyID": np.arange(n), "class": [CLASSES[c] for c in classes],
+                          "Class1.1": votes[:, 0], "Class1.2": 1 - votes[:, 0], "Class1.3": 0.0})
+    return Split(images, table)
+
+
+def test_the_two_heads_train_on_a_tiny_set(tmp_path):
+    params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
+                              augment=Augmentation(shift=0.0, zoom=0.0))
+    train, val = tiny_split(96, 0), tiny_split(32, 1)
+    model, history = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
+    assert history["votes_loss"][-1] < history["votes_loss"][0]
+    outputs = model.predict(val.images, verbose=0)
+    assert outputs[CLASS_OUTPUT].shape == (32, 5) and outputs[VOTES_OUTPUT].shape == (32, 37)
+    assert (outputs[CLASS_OUTPUT].argmax(1) == val.classes).mean() >= 0.9
+    assert (tmp_path / "curves.csv").read_text().startswith("epoch")
+
+
+def test_tta_of_a_model_invariant_by_construction_changes_nothing():
+    # Per-pixel layers then a global mean: the same output for every rotation and flip.
+    images = keras.Input((8, 8, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(keras.layers.Dense(4, activation="relu")(images))
+    model = keras.Model(images, {"class": keras.layers.Dense(5, activation="softmax")(pooled)})
+    batch = np.random.default_rng(2).integers(0, 255, (6, 8, 8, 3)).astype("float32")
+    plain = model.predict(batch, verbose=0)["class"]
+    assert np.allclose(predict_with_tta(model, batch, tta=True)["class"], plain, atol=1e-6)
+
+
+def test_dihedral_views_are_the_eight_distinct_symmetries():
+    image = np.arange(16).reshape(1, 4, 4, 1)
+    views = {v.tobytes() for v in dihedral_views(image)}
+    assert len(views) == 8
+
+
+def test_resnet50_backbone_builds_without_downloading():
+    model = build_classifier(32, backbone="resnet50", weights="none")
+    assert model.output[CLASS_OUTPUT].shape[-1] == 5

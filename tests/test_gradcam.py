@@ -1,0 +1,37 @@
+import keras
+import numpy as np
+
+from gzmorph.classifier import build_classifier, compile_classifier
+from gzmorph.gradcam import gradcam
+
+SIZE = 32
+
+
+def blob_images(n, rng):
+    """Faint noise; half the images also hold one bright blob somewhere (class 0), half none (class 1)."""
+    images = rng.integers(0, 40, (n, SIZE, SIZE, 3)).astype("uint8")
+    has_blob = np.arange(n) % 2 == 0
+    centres = rng.integers(6, SIZE - 6, (n, 2))
+    yy, xx = np.mgrid[:SIZE, :SIZE]
+    masks = (yy - centres[:, 0, None, None]) ** 2 + (xx - centres[:, 1, None, None]) ** 2 < 12
+    images[masks & has_blob[:, None, None]] = 255
+    return images, np.where(has_blob, 0, 1), masks
+
+
+def test_gradcam_highlights_the_one_bright_blob():
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    images, classes, _ = blob_images(256, rng)
+    model = build_classifier(SIZE, width=8, dropout=0.0)
+    compile_classifier(model, 0.003, vote_loss_weight=0.0)
+    votes = np.full((len(images), 37), np.nan, "float32")
+    model.fit(images, {"class": classes, "votes": votes}, epochs=8, batch_size=32, verbose=0)
+
+    test_images, _, masks = blob_images(8, np.random.default_rng(1))
+    heat = gradcam(model, test_images[::2], [0] * 4)
+    assert heat.shape == (4, SIZE, SIZE) and heat.min() >= 0 and heat.max() <= 1
+    # The 4x4 feature map of a 32 px image makes a coarse map: ask for the peak on the blob and a clear
+    # contrast, not a sharp outline.
+    for one, blob in zip(heat, masks[::2]):
+        assert blob[np.unravel_index(one.argmax(), one.shape)]
+        assert one[blob].mean() > 1.5 * one[~blob].mean()
