@@ -1,16 +1,14 @@
 """Stage train_captioner: the classifier's frozen encoder + caption tokens -> the attention LSTM decoder."""
 from pathlib import Path
 
-import numpy as np
-
-from gzmorph.caption_data import TOKENS, VOCAB
-from gzmorph.captioner_training import encoder_features, fit_captioner, rows_of
+from gzmorph.caption_data import load_references, load_tokens, load_vocab
+from gzmorph.captioner_training import fit_captioner, training_set
 from gzmorph.classifier import encoder_of
 from gzmorph.datasets import load_split
 from gzmorph.errors import cli
-from gzmorph.io import read_json, write_json
-from gzmorph.model_files import CAPTIONER_DIR, CLASSIFIER_DIR, VOCAB as MODEL_VOCAB, load_model, save_model
+from gzmorph.model_files import CAPTIONER_DIR, CLASSIFIER_DIR, load_model, save_model
 from gzmorph.params import load_params
+from gzmorph.text_metrics import most_frequent_caption
 
 PROCESSED = Path("data/processed")
 CAPTIONS = Path("data/captions")
@@ -21,17 +19,16 @@ CURVES = Path("plots/train_captioner.csv")
 def main():
     params = load_params()
     encoder = encoder_of(load_model(CLASSIFIER_DIR, "train_classifier").model)
-    tokens = np.load(CAPTIONS / TOKENS)
-    vocab = read_json(CAPTIONS / VOCAB)
-    data = {}
-    for name in ("train", "val"):
-        split = load_split(PROCESSED, name)
-        data[name] = (encoder_features(encoder, split.images), rows_of(tokens[f"{name}_ids"], split.ids),
-                      tokens[f"{name}_tokens"])
-    decoder, _ = fit_captioner(data["train"], data["val"], len(vocab), params.train_captioner, params.seed, CURVES)
-    # Decoding may run as long as the longest training caption, its end token included.
-    save_model(CAPTIONER_DIR, decoder, {"max_len": int(data["train"][2].shape[1]) - 1})
-    write_json(CAPTIONER_DIR / MODEL_VOCAB, vocab)
+    tokens, vocab, references = load_tokens(CAPTIONS), load_vocab(CAPTIONS), load_references(CAPTIONS)
+    splits = {name: load_split(PROCESSED, name) for name in ("train", "val")}
+    train, val = (training_set(encoder, splits[name], tokens, name) for name in ("train", "val"))
+    decoder, _ = fit_captioner(train, val, len(vocab), params.train_captioner, params.seed, CURVES)
+    save_model(CAPTIONER_DIR, decoder, {
+        "max_len": int(train[2].shape[1]) - 1,  # the longest training caption, its end token included
+        # the constant baseline that evaluate scores: the training split's commonest caption
+        "most_frequent_caption": most_frequent_caption([references[str(g)][0] for g in splits["train"].ids]),
+        "vocab": vocab,
+    })
 
 
 if __name__ == "__main__":

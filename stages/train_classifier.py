@@ -1,7 +1,7 @@
 """Stage train_classifier: packed train/val images -> the two-head classifier and its training curves."""
 from pathlib import Path
 
-from gzmorph.classifier_training import choose_class_source, fit_classifier
+from gzmorph.classifier_training import choose_class_source, fit_classifier, train_vote_means
 from gzmorph.datasets import load_split
 from gzmorph.errors import cli
 from gzmorph.model_files import CLASSIFIER_DIR, save_model
@@ -21,6 +21,7 @@ def main():
     print(f"class from {choice['class_from']} (validation macro F1: softmax "
           f"{choice['val_macro_f1_softmax']:.3f}, votes {choice['val_macro_f1_votes']:.3f})")
     save_model(CLASSIFIER_DIR, model, {**choice, "vote_columns": vote_columns,
+                                       "train_vote_means": train_vote_means(train),
                                        "image_size": params.image.size, "crop": params.image.crop})
 
 

@@ -46,7 +46,19 @@ def build_caption_data(labels: pd.DataFrame, splits: pd.DataFrame, config: Capti
 
 
 def load_references(captions_dir: Path) -> dict[str, list[str]]:
-    path = Path(captions_dir) / REFERENCES
+    return read_json(_existing(Path(captions_dir) / REFERENCES))
+
+
+def load_vocab(captions_dir: Path) -> list[str]:
+    return read_json(_existing(Path(captions_dir) / VOCAB))
+
+
+def load_tokens(captions_dir: Path) -> dict[str, np.ndarray]:
+    with np.load(_existing(Path(captions_dir) / TOKENS)) as tokens:
+        return dict(tokens)
+
+
+def _existing(path: Path) -> Path:
     if not path.is_file():
         raise GzmorphError(f"{path} is missing; run `dvc repro build_captions` first")
-    return read_json(path)
+    return path

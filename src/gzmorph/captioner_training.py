@@ -10,6 +10,7 @@ from gzmorph.beam import beam_search, greedy_decode
 from gzmorph.captioner import AttentionDecoder, StepFunction, compile_decoder
 from gzmorph.captions import END, START, decode
 from gzmorph.batches import Batches
+from gzmorph.datasets import Split
 from gzmorph.params import CaptionerParams
 
 
@@ -35,6 +36,12 @@ def rows_of(galaxy_ids: np.ndarray, split_ids: np.ndarray) -> np.ndarray:
     """Where each caption's galaxy sits in the split's feature array."""
     position = {galaxy: row for row, galaxy in enumerate(split_ids)}
     return np.array([position[g] for g in galaxy_ids], dtype=np.int64)
+
+
+def training_set(encoder: keras.Model, split: Split, tokens: dict, name: str) -> tuple:
+    """(features of the split's images, each caption's row into them, caption tokens) for ``fit_captioner``."""
+    return (encoder_features(encoder, split.images), rows_of(tokens[f"{name}_ids"], split.ids),
+            tokens[f"{name}_tokens"])
 
 
 def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerParams, seed: int,

@@ -70,3 +70,9 @@ def choose_class_source(model: keras.Model, val: Split, rule: Rule, vote_columns
                                      average="macro", labels=range(len(CLASSES))))
               for source in ("softmax", "votes")}
     return {"class_from": max(scores, key=scores.get), **{f"val_macro_f1_{k}": v for k, v in scores.items()}}
+
+
+def train_vote_means(train: Split) -> list[float | None]:
+    """The training split's mean of each vote column (None where the table lacks it): the constant baseline."""
+    means = pd.DataFrame(train.votes).mean()  # pandas skips NaN quietly
+    return [None if np.isnan(m) else round(float(m), 6) for m in means]

@@ -13,7 +13,7 @@ from gzmorph.classifier_training import predict_classes
 from gzmorph.datasets import Split
 from gzmorph.model_files import Trained
 from gzmorph.rule import CLASSES, Rule
-from gzmorph.text_metrics import bleu_scores, class_agreement, feature_agreement, most_frequent_caption, variety
+from gzmorph.text_metrics import bleu_scores, class_agreement, feature_agreement, variety
 from gzmorph.tree import VOTE_COLUMNS
 
 LABELS = list(range(len(CLASSES)))
@@ -40,15 +40,19 @@ def vote_rmse(predicted: np.ndarray, true: np.ndarray) -> float:
     return float(np.sqrt(np.mean((predicted[known] - true[known]) ** 2)))
 
 
-def score_classifier(classifier: Trained, split: Split, train_votes: np.ndarray, rule: Rule, tta: bool):
-    """Metrics and per-galaxy predictions (class index, class probabilities, votes) on ``split``."""
+def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool):
+    """Metrics and per-galaxy predictions (class index, class probabilities, votes) on ``split``.
+
+    The constant baseline predicts the training split's mean votes, kept in the model's metadata so
+    that any labelled folder can be scored the same way.
+    """
     outputs = predict_with_tta(classifier.model, np.asarray(split.images), tta)
     predicted = predict_classes(outputs, classifier.meta["class_from"], rule, classifier.meta["vote_columns"])
     metrics = classification_metrics(split.classes, predicted)
     true_votes = split.votes
     metrics["vote_rmse"] = round(vote_rmse(outputs[VOTES_OUTPUT], true_votes), 4)
-    # pandas' mean skips NaN quietly; a column absent from the table stays NaN and is never scored
-    constant = np.broadcast_to(pd.DataFrame(train_votes).mean().to_numpy(), true_votes.shape)
+    means = np.array(classifier.meta["train_vote_means"], dtype=float)  # NaN: a column training lacked
+    constant = np.broadcast_to(np.nan_to_num(means), true_votes.shape)
     metrics["vote_rmse_constant"] = round(vote_rmse(constant, true_votes), 4)
     return metrics, predicted, outputs
 
@@ -61,8 +65,8 @@ def score_captions(captions: list[str], references: list[list[str]], true_classe
     return {f"{prefix}_{k}": round(float(v), 4) for k, v in scores.items()}
 
 
-def score_captioner(classifier: Trained, captioner: Trained, vocab: list[str], split: Split,
-                    references: dict[str, list[str]], train_ids, templates: CaptionConfig,
+def score_captioner(classifier: Trained, captioner: Trained, split: Split,
+                    references: dict[str, list[str]], templates: CaptionConfig,
                     predicted_votes: np.ndarray, predicted_classes: np.ndarray, beam_width: int,
                     length_penalty: float):
     """BLEU, variety and correctness of greedy and beam captions, next to two baselines: the training
@@ -71,11 +75,11 @@ def score_captioner(classifier: Trained, captioner: Trained, vocab: list[str], s
     votes = split.table[[c for c in VOTE_COLUMNS if c in split.table.columns]]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
     features = encoder_features(encoder_of(classifier.model), split.images)
-    max_len = captioner.meta["max_len"]
+    vocab, max_len = captioner.meta["vocab"], captioner.meta["max_len"]
     generated = {
         "greedy": generate_captions(captioner.model, features, vocab, max_len),
         "beam": generate_captions(captioner.model, features, vocab, max_len, beam_width, length_penalty),
-        "baseline_most_frequent": [most_frequent_caption([references[str(g)][0] for g in train_ids])] * len(refs),
+        "baseline_most_frequent": [captioner.meta["most_frequent_caption"]] * len(refs),
         "baseline_templates": [c[0] for c in describe_table(
             pd.DataFrame(predicted_votes, columns=VOTE_COLUMNS)[list(votes.columns)], predicted_classes, templates)],
     }

@@ -11,7 +11,7 @@ from gzmorph.io import read_json, write_json
 
 CLASSIFIER_DIR = Path("models/classifier")
 CAPTIONER_DIR = Path("models/captioner")
-MODEL, META, VOCAB = "model.keras", "meta.json", "vocab.json"
+MODEL, META = "model.keras", "meta.json"
 
 
 @dataclass
