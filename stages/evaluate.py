@@ -5,7 +5,6 @@ import numpy as np
 import pandas as pd
 
 from gzmorph.caption_data import load_references
-from gzmorph.classifier import VOTES_OUTPUT
 from gzmorph.datasets import load_split
 from gzmorph.errors import cli
 from gzmorph.evaluation import example_rows, examples_table, score_captioner, score_classifier
@@ -28,8 +27,7 @@ def main():
     captioner = load_model(CAPTIONER_DIR, "train_captioner")
     clf_metrics, predicted, outputs = score_classifier(classifier, test, params.clean_labels.rule, settings.tta)
     cap_metrics, generated = score_captioner(classifier, captioner, test, references, params.build_captions,
-                                             outputs[VOTES_OUTPUT], predicted, settings.beam_width,
-                                             settings.length_penalty)
+                                             outputs, predicted, settings.beam_width, settings.length_penalty)
     write_json(METRICS / "classifier.json", clf_metrics)
     write_json(METRICS / "captioner.json", cap_metrics)
 

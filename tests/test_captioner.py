@@ -2,7 +2,7 @@ import keras
 import numpy as np
 
 from gzmorph.captioner import AttentionDecoder
-from gzmorph.captioner_training import fit_captioner, generate_captions, rows_of
+from gzmorph.captioner_training import Encoded, fit_captioner, generate_captions, rows_of
 from gzmorph.captions import build_vocab, encode, vocab_index
 from gzmorph.params import CaptionerParams
 
@@ -15,37 +15,40 @@ def toy_data(n=64):
     kinds = np.arange(n) % 2
     features = rng.normal(0, 0.1, (n, 2, 2, 8)).astype("float32")
     features[..., 0] += kinds[:, None, None] * 2.0
+    # An uninformative summary: the decoder must find the kind in the spatial features.
+    summary = np.full((n, 42), 0.5, "float32")
     vocab = build_vocab(CAPTIONS)
     tokens = np.stack([encode(CAPTIONS[k], vocab_index(vocab), 10) for k in kinds])
-    return features, kinds, tokens, vocab
+    return Encoded(features, summary), kinds, tokens, vocab
 
 
 def test_decoder_learns_to_caption_from_the_features(tmp_path):
-    features, kinds, tokens, vocab = toy_data()
-    ids = np.arange(len(features))
-    data = (features, rows_of(ids, ids), tokens)
+    encoded, kinds, tokens, vocab = toy_data()
+    ids = np.arange(len(kinds))
+    data = (encoded, rows_of(ids, ids), tokens)
     params = CaptionerParams(embed_dim=8, units=16, attention_units=8, dropout=0.0, epochs=40,
                              batch_size=16, learning_rate=0.02, patience=40)
     decoder, history = fit_captioner(data, data, len(vocab), params, seed=0, curves_file=tmp_path / "c.csv")
     assert history["loss"][-1] < history["loss"][0] / 4
-    greedy = generate_captions(decoder, features[:6], vocab, max_len=10)
+    first = Encoded(*(array[:6] for array in encoded))
+    greedy = generate_captions(decoder, first, vocab, max_len=10)
     assert greedy == [CAPTIONS[k] for k in kinds[:6]]
-    beam = generate_captions(decoder, features[:6], vocab, max_len=10, beam_width=3, length_penalty=0.7)
+    beam = generate_captions(decoder, first, vocab, max_len=10, beam_width=3, length_penalty=0.7)
     assert beam == greedy
 
 
 def test_beam_width_one_is_greedy_on_an_untrained_decoder():
-    features, _, _, vocab = toy_data(8)
+    encoded, _, _, vocab = toy_data(8)
     keras.utils.set_random_seed(1)
     decoder = AttentionDecoder(len(vocab), 8, 16, 8)
-    greedy = generate_captions(decoder, features, vocab, max_len=12)
-    assert generate_captions(decoder, features, vocab, max_len=12, beam_width=1) == greedy
+    greedy = generate_captions(decoder, encoded, vocab, max_len=12)
+    assert generate_captions(decoder, encoded, vocab, max_len=12, beam_width=1) == greedy
 
 
 def test_saved_decoder_reloads_with_the_same_outputs(tmp_path):
-    features, _, tokens, vocab = toy_data(4)
+    encoded, _, tokens, vocab = toy_data(4)
     decoder = AttentionDecoder(len(vocab), 8, 16, 8)
-    before = np.asarray(decoder((features, tokens[:, :-1])))
+    before = np.asarray(decoder((*encoded, tokens[:, :-1])))
     decoder.save(tmp_path / "decoder.keras")
     reloaded = keras.models.load_model(tmp_path / "decoder.keras", compile=False)
-    assert np.allclose(np.asarray(reloaded((features, tokens[:, :-1]))), before, atol=1e-6)
+    assert np.allclose(np.asarray(reloaded((*encoded, tokens[:, :-1]))), before, atol=1e-6)

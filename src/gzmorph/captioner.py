@@ -1,5 +1,10 @@
 """The captioner: an LSTM decoder with soft attention over the encoder's feature map (Show, Attend and Tell).
 
+Besides the spatial features, the decoder's initial state sees the classifier's summary of the image
+(its class probabilities and predicted vote fractions): a caption names the galaxy's class and its
+vote-derived features, which the classifier's heads already estimate, so the decoder need not learn them
+again from a few thousand captions. Both come from the image alone.
+
 Training unrolls the decoder over the caption with teacher forcing; decoding calls one step at a time
 (``step``) so that greedy and beam search (gzmorph.beam) share it.
 """
@@ -30,11 +35,11 @@ class AttentionDecoder(keras.Model):
     def get_config(self):
         return {**super().get_config(), **self.config}
 
-    def start(self, features):
+    def start(self, features, summary):
         """Flattened features, their attention projection and the initial LSTM state."""
         features = ops.reshape(features, (ops.shape(features)[0], -1, ops.shape(features)[-1]))
-        mean = ops.mean(features, axis=1)
-        return features, self.attend_features(features), self.init_h(mean), self.init_c(mean)
+        image = ops.concatenate([ops.mean(features, axis=1), summary], axis=-1)
+        return features, self.attend_features(features), self.init_h(image), self.init_c(image)
 
     def attend(self, features, projected, h):
         scores = self.attention_score(ops.tanh(projected + ops.expand_dims(self.attend_hidden(h), 1)))
@@ -50,8 +55,8 @@ class AttentionDecoder(keras.Model):
 
     def call(self, inputs, training=False):
         """Teacher forcing: ``tokens`` (batch, T) in, next-token logits (batch, T, vocab) out."""
-        features, tokens = inputs
-        features, projected, h, c = self.start(features)
+        features, summary, tokens = inputs
+        features, projected, h, c = self.start(features, summary)
         outputs = []
         for t in range(tokens.shape[1]):
             logits, h, c, _ = self.step(tokens[:, t], features, projected, h, c, training=training)
@@ -79,8 +84,9 @@ class StepFunction:
         logits, h, c, _ = self.decoder.step(tokens, features, projected, h, c)
         return tf.nn.log_softmax(logits), h, c
 
-    def initial_state(self, features) -> tuple:
-        return tuple(t.numpy() for t in self.decoder.start(tf.convert_to_tensor(features)))
+    def initial_state(self, features, summary) -> tuple:
+        start = self.decoder.start(tf.convert_to_tensor(features), tf.convert_to_tensor(summary))
+        return tuple(t.numpy() for t in start)
 
     def __call__(self, tokens, state):
         features, projected, h, c = state

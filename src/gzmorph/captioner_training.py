@@ -1,11 +1,14 @@
-"""Training and running the captioner on the classifier's frozen encoder."""
+"""Training and running the captioner on the classifier's frozen encoder and heads."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 import numpy as np
 
+from gzmorph.augment import predict_with_tta
+from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, encoder_of
 from gzmorph.beam import beam_search, greedy_decode
 from gzmorph.captioner import AttentionDecoder, StepFunction, compile_decoder
 from gzmorph.captions import END, START, decode
@@ -19,17 +22,36 @@ def encoder_features(encoder: keras.Model, images, batch_size: int = 256) -> np.
     return encoder.predict(np.asarray(images), batch_size=batch_size, verbose=0).astype(np.float32)
 
 
-class CaptionBatches(Batches):
-    """Teacher forcing batches: (features, tokens but the last) in, tokens but the first as targets."""
+class Encoded(NamedTuple):
+    """What the decoder sees of each image."""
 
-    def __init__(self, features, rows, tokens, batch_size, seed=None):
-        self.features, self.rows, self.tokens = features, rows, tokens
+    features: np.ndarray  # (n, h, w, d) the encoder's spatial feature map
+    summary: np.ndarray  # (n, 5 + 37) the classifier's class probabilities and predicted vote fractions
+
+
+def summary_of(outputs: dict) -> np.ndarray:
+    return np.concatenate([outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT]], axis=1).astype(np.float32)
+
+
+def encode_images(classifier: keras.Model, images, tta: bool, outputs: dict | None = None) -> Encoded:
+    """Features and summary; pass the classifier's ``outputs`` when they are already computed."""
+    images = np.asarray(images)
+    if outputs is None:
+        outputs = predict_with_tta(classifier, images, tta)
+    return Encoded(encoder_features(encoder_of(classifier), images), summary_of(outputs))
+
+
+class CaptionBatches(Batches):
+    """Teacher forcing batches: (features, summary, tokens but the last) in, tokens but the first as targets."""
+
+    def __init__(self, encoded: Encoded, rows, tokens, batch_size, seed=None):
+        self.encoded, self.rows, self.tokens = encoded, rows, tokens
         super().__init__(tokens, {}, batch_size, seed)
 
     def __getitem__(self, index):
         picked = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
-        tokens = self.tokens[picked]
-        return (self.features[self.rows[picked]], tokens[:, :-1]), tokens[:, 1:]
+        tokens, rows = self.tokens[picked], self.rows[picked]
+        return (self.encoded.features[rows], self.encoded.summary[rows], tokens[:, :-1]), tokens[:, 1:]
 
 
 def rows_of(galaxy_ids: np.ndarray, split_ids: np.ndarray) -> np.ndarray:
@@ -38,15 +60,15 @@ def rows_of(galaxy_ids: np.ndarray, split_ids: np.ndarray) -> np.ndarray:
     return np.array([position[g] for g in galaxy_ids], dtype=np.int64)
 
 
-def training_set(encoder: keras.Model, split: Split, tokens: dict, name: str) -> tuple:
-    """(features of the split's images, each caption's row into them, caption tokens) for ``fit_captioner``."""
-    return (encoder_features(encoder, split.images), rows_of(tokens[f"{name}_ids"], split.ids),
+def training_set(classifier: keras.Model, split: Split, tokens: dict, name: str, tta: bool) -> tuple:
+    """(the split's encoded images, each caption's row into them, caption tokens) for ``fit_captioner``."""
+    return (encode_images(classifier, split.images, tta), rows_of(tokens[f"{name}_ids"], split.ids),
             tokens[f"{name}_tokens"])
 
 
 def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerParams, seed: int,
                   curves_file: Path) -> tuple[AttentionDecoder, dict]:
-    """``train``/``val`` are (features, caption rows into them, tokens)."""
+    """``train``/``val`` are (encoded images, caption rows into them, tokens)."""
     keras.utils.set_random_seed(seed)
     decoder = AttentionDecoder(vocab_size, params.embed_dim, params.units, params.attention_units,
                                params.dropout, name="captioner")
@@ -65,14 +87,15 @@ def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerPa
     return decoder, history.history
 
 
-def generate_captions(decoder: AttentionDecoder, features: np.ndarray, vocab: list[str], max_len: int,
+def generate_captions(decoder: AttentionDecoder, encoded: Encoded, vocab: list[str], max_len: int,
                       beam_width: int = 1, length_penalty: float = 0.0, batch_size: int = 128) -> list[str]:
-    """Captions for a batch of feature maps: greedy when ``beam_width`` is 1, beam search otherwise."""
+    """Captions for encoded images: greedy when ``beam_width`` is 1, beam search otherwise."""
     step = StepFunction(decoder)
     start, end = vocab.index(START), vocab.index(END)
     captions = []
-    for first in range(0, len(features), batch_size):
-        state = step.initial_state(features[first:first + batch_size])
+    for first in range(0, len(encoded.features), batch_size):
+        batch = slice(first, first + batch_size)
+        state = step.initial_state(encoded.features[batch], encoded.summary[batch])
         if beam_width == 1:
             token_lists = greedy_decode(step, state, start, end, max_len)
         else:

@@ -6,9 +6,9 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from gzmorph.augment import predict_with_tta
-from gzmorph.captioner_training import encoder_features, generate_captions
+from gzmorph.captioner_training import encode_images, generate_captions
 from gzmorph.captions import CaptionConfig, describe_table, parse_features, stated_features
-from gzmorph.classifier import VOTES_OUTPUT, encoder_of
+from gzmorph.classifier import VOTES_OUTPUT
 from gzmorph.classifier_training import predict_classes
 from gzmorph.datasets import Split
 from gzmorph.model_files import Trained
@@ -66,22 +66,21 @@ def score_captions(captions: list[str], references: list[list[str]], true_classe
 
 
 def score_captioner(classifier: Trained, captioner: Trained, split: Split,
-                    references: dict[str, list[str]], templates: CaptionConfig,
-                    predicted_votes: np.ndarray, predicted_classes: np.ndarray, beam_width: int,
-                    length_penalty: float):
+                    references: dict[str, list[str]], templates: CaptionConfig, outputs: dict,
+                    predicted_classes: np.ndarray, beam_width: int, length_penalty: float):
     """BLEU, variety and correctness of greedy and beam captions, next to two baselines: the training
     split's most frequent caption for every galaxy, and the templates applied to the predicted votes."""
     refs = [references[str(g)] for g in split.ids]
     votes = split.table[[c for c in VOTE_COLUMNS if c in split.table.columns]]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
-    features = encoder_features(encoder_of(classifier.model), split.images)
+    encoded = encode_images(classifier.model, split.images, tta=False, outputs=outputs)
     vocab, max_len = captioner.meta["vocab"], captioner.meta["max_len"]
     generated = {
-        "greedy": generate_captions(captioner.model, features, vocab, max_len),
-        "beam": generate_captions(captioner.model, features, vocab, max_len, beam_width, length_penalty),
+        "greedy": generate_captions(captioner.model, encoded, vocab, max_len),
+        "beam": generate_captions(captioner.model, encoded, vocab, max_len, beam_width, length_penalty),
         "baseline_most_frequent": [captioner.meta["most_frequent_caption"]] * len(refs),
         "baseline_templates": [c[0] for c in describe_table(
-            pd.DataFrame(predicted_votes, columns=VOTE_COLUMNS)[list(votes.columns)], predicted_classes, templates)],
+            pd.DataFrame(outputs[VOTES_OUTPUT], columns=VOTE_COLUMNS)[list(votes.columns)], predicted_classes, templates)],
     }
     metrics = {}
     for name, captions in generated.items():
