@@ -19,6 +19,8 @@ def main():
                           params.clean_labels.sum_tolerance)
     for warning in result.warnings:
         print(f"warning: {warning}")
+    for problem in result.unreadable_images:
+        print(f"dropped: {problem}")
     LABELS.parent.mkdir(parents=True, exist_ok=True)
     result.labels.to_csv(LABELS, index=False)
     write_json(REPORT, result.report)

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gzmorph import images
 from gzmorph.errors import GzmorphError
-from gzmorph.images import KAGGLE_FRAME, UnreadableImage, decode, draft_request, load_galaxy
+from gzmorph.images import (KAGGLE_FRAME, UnreadableImage, check_decodable, decode, draft_request, load_galaxy,
+                            unreadable_reason)
 
 SIZE = 64
 CROP = 207
@@ -228,3 +230,75 @@ def test_impossible_geometry_is_a_user_error(tmp_path, crop, size):
     path = save(tmp_path, "g.png", grey_image())
     with pytest.raises(GzmorphError):
         load_galaxy(path, crop, size)
+
+
+# -------------------------------------------------------------------------------- the quick check
+
+
+@pytest.mark.parametrize("kind", IMAGE_KINDS)
+def test_quick_check_passes_every_usable_mode_and_format(tmp_path, kind):
+    make, name, options = IMAGE_KINDS[kind]
+    path = save(tmp_path, name, make(), **options)
+    check_decodable(path)
+    assert unreadable_reason(path) is None
+
+
+@pytest.mark.parametrize("problem", UNUSABLE_FILES)
+def test_quick_check_fails_on_every_unusable_file(tmp_path, problem):
+    path = tmp_path / "bad galaxy.jpg"
+    path.write_bytes(UNUSABLE_FILES[problem](tmp_path))
+    reason = unreadable_reason(path)
+    assert reason is not None and str(path) in reason and "\n" not in reason
+
+
+def damaged_copies(good: bytes, rng: np.random.Generator) -> list[bytes]:
+    """Cut at many points through the headers and the entropy-coded data, and overwritten in places."""
+    cuts = [good[:length] for length in range(50, len(good), len(good) // 40)]
+    spoiled = []
+    for _ in range(30):
+        damaged = np.frombuffer(good, np.uint8).copy()
+        start = int(rng.integers(0, len(good) - 40))
+        damaged[start:start + int(rng.integers(1, 40))] = rng.integers(0, 256, 1, np.uint8)
+        spoiled.append(damaged.tobytes())
+    return cuts + spoiled
+
+
+def test_the_smallest_dct_scale_fails_exactly_where_load_galaxy_fails(tmp_path):
+    """A 1/8-scale decode still reads every compressed byte, so it finds truncation and corruption too."""
+    good = save(tmp_path, "good.jpg", grey_image().convert("RGB"), quality=90).read_bytes()
+    path = tmp_path / "damaged.jpg"
+    outcomes = []
+    for damaged in damaged_copies(good, np.random.default_rng(0)):
+        path.write_bytes(damaged)
+        try:
+            load_galaxy(path, CROP, SIZE)
+            usable = True
+        except UnreadableImage:
+            usable = False
+        assert (unreadable_reason(path) is None) == usable, f"{len(damaged)} bytes"
+        outcomes.append(usable)
+    assert 0 < sum(outcomes) < len(outcomes), "the damage should break some copies and not others"
+
+
+def test_quick_check_decodes_jpegs_at_one_eighth_scale(tmp_path, monkeypatch):
+    path = save(tmp_path, "g.jpg", Image.new("RGB", (KAGGLE_FRAME, KAGGLE_FRAME), "grey"))
+    decoded_sizes = []
+    real_to_rgb = images.to_rgb
+
+    def record_size(image, where):
+        decoded_sizes.append(image.size)
+        return real_to_rgb(image, where)
+
+    monkeypatch.setattr(images, "to_rgb", record_size)
+    check_decodable(path)
+    assert decoded_sizes == [(KAGGLE_FRAME // 8, KAGGLE_FRAME // 8)]
+
+
+def test_quick_check_refuses_what_load_galaxy_refuses_for_its_pixels(tmp_path, monkeypatch):
+    float_path = save(tmp_path, "float.tif", Image.fromarray(galaxy_frame().astype(np.float32)))
+    assert "float" in unreadable_reason(float_path)
+    big_path = save(tmp_path, "huge.png", Image.new("L", (50, 50)))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    assert "too large" in unreadable_reason(big_path)
+    monkeypatch.setattr(Image, "open", deny_permission)
+    assert "Permission denied" in unreadable_reason(float_path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import tempfile
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from gzmorph.errors import GzmorphError
 from gzmorph.labels import DROP_REASONS, clean_labels, read_table, summary_lines
@@ -56,7 +58,17 @@ def write_csv(path: Path, frame: pd.DataFrame, encoding="utf-8", bom=b"", **to_c
     return path
 
 
-def touch_images(image_dir: Path, ids, suffix=".jpg", content=b"\xff\xd8fake") -> Path:
+def tiny_jpeg() -> bytes:
+    """A real 8x8 JPEG: clean_labels decodes every kept row's image, so placeholders would be dropped."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "grey").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+TINY_JPEG = tiny_jpeg()
+
+
+def touch_images(image_dir: Path, ids, suffix=".jpg", content=TINY_JPEG) -> Path:
     image_dir.mkdir(exist_ok=True)
     for galaxy in ids:
         (image_dir / f"{galaxy}{suffix}").write_bytes(content)
@@ -317,6 +329,38 @@ def test_missing_and_empty_images_and_strays(tmp_path, five):
     assert report["non_image_files"] == 1
     assert result.labels.set_index(ID_COLUMN)["image"].to_dict() == {
         100003: "100003.png", 100004: "100004.jpg", 100005: "100005.jpg"}
+
+
+@pytest.mark.parametrize("content", [TINY_JPEG[:len(TINY_JPEG) // 2], b"\xff\xd8fake", b"GalaxyID\n1\n"])
+def test_unreadable_images_are_dropped_counted_and_named(tmp_path, five, content):
+    frame, images = five
+    (images / "100002.jpg").write_bytes(content)
+    (images / "100004.png").write_bytes(content)
+    (images / "100004.jpg").unlink()
+    result = clean(write_csv(tmp_path / "solutions.csv", frame), images)
+    assert result.report["dropped_unreadable_image"] == 2
+    assert result.report["rows_kept"] == 3
+    assert 100002 not in set(result.labels[ID_COLUMN]) and 100004 not in set(result.labels[ID_COLUMN])
+    first, second = result.unreadable_images
+    assert str(images / "100002.jpg") in first and str(images / "100004.png") in second
+    assert "unreadable image" in summary_lines(result.report)[1]
+
+
+def test_images_of_rows_dropped_for_another_reason_are_not_opened(tmp_path, five, monkeypatch):
+    frame, images = five
+    frame = frame.astype(object)
+    frame.loc[0, "Class1.1"] = "x"
+    opened = []
+    monkeypatch.setattr("gzmorph.labels.unreadable_reason", lambda path: opened.append(path.name))
+    clean(write_csv(tmp_path / "solutions.csv", frame), images)
+    assert opened == [f"{galaxy}.jpg" for galaxy in frame[ID_COLUMN][1:]]
+
+
+def test_no_readable_image_says_why(tmp_path, five):
+    frame, _ = five
+    images = touch_images(tmp_path / "broken", frame[ID_COLUMN], content=b"\xff\xd8fake")
+    with pytest.raises(GzmorphError, match=r"no usable row among 5 \(5 unreadable_image\).*intact JPEG"):
+        clean(write_csv(tmp_path / "solutions.csv", frame), images)
 
 
 def test_missing_image_folder(tmp_path, five):

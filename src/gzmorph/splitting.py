@@ -1,6 +1,7 @@
 """Stratified train/val/test assignment: every class keeps its share in each split."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -49,10 +50,14 @@ def pack_splits(labels: pd.DataFrame, assignment: pd.DataFrame, image_dir: Path,
         ids = assignment.loc[assignment["split"] == name, ID_COLUMN]
         rows = labels.set_index(ID_COLUMN).loc[ids].reset_index()
         images_file, table_file = split_paths(out_dir, name)
-        packed = pack_images([image_dir / f for f in rows["image"]], images_file, crop, size, workers)
-        drop_unusable_rows(images_file, packed.usable)
+        # Packed under another name: a killed run must not leave a half-written array under the real
+        # one, where it would pass for finished next to an earlier run's table of the same length.
+        partial_file = images_file.with_name(images_file.name + ".partial")
+        packed = pack_images([image_dir / f for f in rows["image"]], partial_file, crop, size, workers)
+        drop_unusable_rows(partial_file, packed.usable)
         rows = rows[packed.usable].drop(columns="image")
         rows.to_csv(table_file, index=False)
+        os.replace(partial_file, images_file)
         kept.append(assignment[assignment[ID_COLUMN].isin(rows[ID_COLUMN])])
         problems += [reason for _, reason in packed.problems]
         report.update({f"{name}_galaxies": len(rows), f"{name}_unreadable_images": int((~packed.usable).sum())})
