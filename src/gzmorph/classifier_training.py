@@ -16,6 +16,10 @@ from gzmorph.params import ClassifierParams
 from gzmorph.rule import CLASSES, Rule, classify
 from gzmorph.tree import VOTE_COLUMNS
 
+def targets(split: Split) -> dict:
+    return {CLASS_OUTPUT: split.classes, VOTES_OUTPUT: split.votes}
+
+
 def class_sample_weights(classes: np.ndarray, balance: bool) -> np.ndarray:
     """Per-galaxy weights that give every class the same total weight (mergers are a few percent)."""
     if not balance:
@@ -35,24 +39,29 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
     keras.utils.set_random_seed(seed)
     size = train.images.shape[1]
     model = build_classifier(size, params.backbone, params.width, params.dropout, params.weights)
-    trainer = with_augmentation(model, params, seed)
-    compile_classifier(trainer, params.learning_rate, params.vote_loss_weight)
     weights = {CLASS_OUTPUT: class_sample_weights(train.classes, params.balance_classes),
                VOTES_OUTPUT: np.ones(len(train.classes), np.float32)}
-    targets = lambda s: {CLASS_OUTPUT: s.classes, VOTES_OUTPUT: s.votes}  # noqa: E731
+    batches = Batches(train.images, targets(train), params.batch_size, seed=seed, weights=weights)
+    trainer = with_augmentation(model, params, seed)
+    compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
+                       params.vote_loss_weight)
     curves_file.parent.mkdir(parents=True, exist_ok=True)
     history = trainer.fit(
-        Batches(train.images, targets(train), params.batch_size, seed=seed, weights=weights),
+        batches,
         validation_data=Batches(val.images, targets(val), params.batch_size),
         epochs=params.epochs,
         callbacks=[
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(1, params.patience // 3)),
             keras.callbacks.CSVLogger(str(curves_file)),
         ],
         verbose=2,
     )
     return model, history.history
+
+
+def cosine_schedule(learning_rate: float, steps: int):
+    """Cosine decay to zero over the whole run: smooth, and independent of the noisy validation loss."""
+    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1))
 
 
 def predict_classes(outputs: dict, class_from: str, rule: Rule, vote_columns: list[str]) -> np.ndarray:
