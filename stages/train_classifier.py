@@ -16,12 +16,10 @@ def main():
     params = load_params()
     train, val = load_split(PROCESSED, "train"), load_split(PROCESSED, "val")
     model, _ = fit_classifier(train, val, params.train_classifier, params.seed, CURVES)
-    vote_columns = train.vote_columns
-    choice = choose_class_source(model, val, params.clean_labels.rule, vote_columns, params.evaluate.tta)
-    print(f"class from {choice['class_from']} (validation macro F1: softmax "
-          f"{choice['val_macro_f1_softmax']:.3f}, votes {choice['val_macro_f1_votes']:.3f})")
-    save_model(CLASSIFIER_DIR, model, {**choice, "vote_columns": vote_columns,
-                                       "train_vote_means": train_vote_means(train),
+    choice = choose_class_source(model, val, params.clean_labels.rule, params.evaluate.tta)
+    print(f"class from {choice['class_choice']}; validation accuracy + macro F1: "
+          + ", ".join(f"{k[len('val_score_'):]} {v}" for k, v in choice.items() if k.startswith("val_score_")))
+    save_model(CLASSIFIER_DIR, model, {**choice, "train_vote_means": train_vote_means(train),
                                        "image_size": params.image.size, "crop": params.image.crop})
 
 

@@ -81,3 +81,21 @@ def test_dihedral_views_are_the_eight_distinct_symmetries():
 def test_resnet50_backbone_builds_without_downloading():
     model = build_classifier(32, backbone="resnet50", weights="none")
     assert model.output[CLASS_OUTPUT].shape[-1] == 5
+
+
+def test_rescaling_the_softmax_recovers_a_rare_class_the_priors_hide():
+    from gzmorph.classifier_training import predict_classes, selection_score, tuned_class_scale
+
+    rng = np.random.default_rng(3)
+    true = np.where(rng.random(400) < 0.1, 3, 0)  # 10% mergers among spirals
+    probs = np.full((400, 5), 0.01)
+    # The model ranks mergers right but never above 0.5: plain argmax names no merger.
+    probs[:, 3] = np.where(true == 3, 0.4, 0.1) + rng.normal(0, 0.03, 400)
+    probs[:, 0] = 1 - probs[:, 3] - 0.03
+    plain = predict_classes({"class": probs}, {"class_from": "softmax", "class_scale": [1.0] * 5}, None)
+    assert not (plain == 3).any()
+    scale = tuned_class_scale(probs, true)
+    rescaled = predict_classes({"class": probs}, {"class_from": "softmax", "class_scale": scale}, None)
+    assert selection_score(true, rescaled) > selection_score(true, plain)
+    assert (rescaled == true).mean() > 0.95
+    assert (rescaled[true == 3] == 3).mean() > 0.9

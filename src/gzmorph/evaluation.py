@@ -1,6 +1,8 @@
 """Scoring the trained models on a labelled split: classification, vote fractions and captions."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
@@ -12,6 +14,7 @@ from gzmorph.classifier import VOTES_OUTPUT
 from gzmorph.classifier_training import predict_classes
 from gzmorph.datasets import Split
 from gzmorph.model_files import Trained
+from gzmorph.params import Params
 from gzmorph.rule import CLASSES, Rule
 from gzmorph.text_metrics import bleu_scores, class_agreement, feature_agreement, variety
 from gzmorph.tree import VOTE_COLUMNS
@@ -47,7 +50,7 @@ def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool):
     that any labelled folder can be scored the same way.
     """
     outputs = predict_with_tta(classifier.model, np.asarray(split.images), tta)
-    predicted = predict_classes(outputs, classifier.meta["class_from"], rule, classifier.meta["vote_columns"])
+    predicted = predict_classes(outputs, classifier.meta, rule)
     metrics = classification_metrics(split.classes, predicted)
     true_votes = split.votes
     metrics["vote_rmse"] = round(vote_rmse(outputs[VOTES_OUTPUT], true_votes), 4)
@@ -87,6 +90,24 @@ def score_captioner(classifier: Trained, captioner: Trained, split: Split,
         metrics.update(score_captions(captions, refs, split.classes, ref_features, name))
     metrics.update({f"references_{k}": round(float(v), 4) for k, v in variety([r[0] for r in refs]).items()})
     return metrics, generated
+
+
+class Scores(NamedTuple):
+    classifier: dict
+    captioner: dict
+    predicted: np.ndarray  # class index per galaxy
+    outputs: dict  # the classifier's (TTA) outputs
+    generated: dict  # captions by decoder and baseline
+
+
+def score_models(classifier: Trained, captioner: Trained, split: Split, references: dict[str, list[str]],
+                 params: Params) -> Scores:
+    """The evaluate stage's metrics for ``split``, with its settings from params.yaml."""
+    settings = params.evaluate
+    clf_metrics, predicted, outputs = score_classifier(classifier, split, params.clean_labels.rule, settings.tta)
+    cap_metrics, generated = score_captioner(classifier, captioner, split, references, params.build_captions,
+                                             outputs, predicted, settings.beam_width, settings.length_penalty)
+    return Scores(clf_metrics, cap_metrics, predicted, outputs, generated)
 
 
 def example_rows(classes: np.ndarray, per_class: int) -> np.ndarray:
