@@ -21,7 +21,7 @@ def main():
     split = params.split
     assignment = assign_splits(labels, split.val_fraction, split.test_fraction, split.seed)
     image_dir = Path(params.data.raw_dir) / params.data.images
-    kept, report = pack_splits(labels, assignment, image_dir, PROCESSED, params.image.crop, params.image.size,
+    kept, report = pack_splits(labels, assignment, image_dir, PROCESSED, params.image.crop, params.image.pixels,
                                split.workers)
     for problem in report.pop("problems"):
         print(f"dropped: {problem}")

@@ -20,7 +20,7 @@ def main():
     print(f"class from {choice['class_choice']}; validation accuracy + macro F1: "
           + ", ".join(f"{k[len('val_score_'):]} {v}" for k, v in choice.items() if k.startswith("val_score_")))
     save_model(CLASSIFIER_DIR, model, {**choice, "train_vote_means": train_vote_means(train),
-                                       "image_size": params.image.size, "crop": params.image.crop})
+                                       "image_size": params.image.pixels, "crop": params.image.crop})
 
 
 if __name__ == "__main__":

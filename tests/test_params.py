@@ -23,7 +23,7 @@ def test_committed_params_load_and_name_every_knob():
     params = load_params(REPO / "params.yaml")
     # Every knob the schema knows is spelled out in params.yaml, so `dvc params diff` shows it.
     assert committed() == Params().model_dump(mode="json") | {"data": committed()["data"]}
-    assert params.image.size == 64
+    assert params.image.pixels == 64
 
 
 @pytest.mark.parametrize("edit, key", [
@@ -42,7 +42,7 @@ def test_unknown_key_is_named(tmp_path, edit, key):
     ("train_classifier", "epochs", -1),
     ("train_classifier", "epochs", "ten"),
     ("train_classifier", "learning_rate", 0),
-    ("image", "size", 0),
+    ("image", "pixels", 0),
     ("evaluate", "beam_width", 0),
     ("split", "val_fraction", 1.5),
 ])

@@ -1,6 +1,8 @@
 """Keras batches read from a packed image array."""
 from __future__ import annotations
 
+import mmap
+
 import keras
 import numpy as np
 
@@ -22,7 +24,7 @@ class Batches(keras.utils.PyDataset):
     def __getitem__(self, index: int):
         rows = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
         targets = {name: values[rows] for name, values in self.targets.items()}
-        batch = (np.asarray(self.images[rows]), targets)
+        batch = (read_rows(self.images, rows), targets)
         if self.weights is not None:
             batch += ({name: self.weights[name][rows] for name in self.weights},)
         return batch
@@ -30,3 +32,15 @@ class Batches(keras.utils.PyDataset):
     def on_epoch_end(self):
         if self.rng is not None:
             self.rng.shuffle(self.order)
+
+
+def read_rows(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``images[rows]``, read from a memory map of the file opened for this read alone.
+
+    A map kept open keeps every page it has read resident, so the process would grow to the size of
+    the file over an epoch; a map opened per batch holds one batch's pages (the kernel still caches them).
+    """
+    if not (isinstance(images, np.memmap) and isinstance(images.base, mmap.mmap)):
+        return np.asarray(images[rows])  # in memory already, or a view of a map (whose offset is unknown)
+    window = np.memmap(images.filename, images.dtype, "r", images.offset, images.shape)
+    return np.asarray(window[rows])  # a copy: the map closes with ``window``

@@ -31,7 +31,9 @@ class Data:
 @dataclass(frozen=True)
 class Image:
     crop: Annotated[int, Positive] = 207  # pixels of Kaggle's 424 px frame (Dieleman et al. 2015)
-    size: Annotated[int, annotated_types.Ge(8)] = 64
+    # Not "size": DVC 3.67 leaves every key named size out of its run-cache key, so a changed
+    # image.size would restore the old split from the cache instead of rerunning it.
+    pixels: Annotated[int, annotated_types.Ge(8)] = 64
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,9 @@ class ClassifierParams:
     vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 10.0
     balance_classes: bool = True
     augment: Augmentation = field(default_factory=Augmentation)
+    # tf.distribute: batch_size is per replica; see gzmorph.distribute
+    strategy: Literal["default", "mirrored", "multi_worker"] = "default"
+    checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes
 
 
 @dataclass(frozen=True)
