@@ -7,7 +7,7 @@ import pandas as pd
 from gzmorph.caption_data import load_references
 from gzmorph.datasets import load_split
 from gzmorph.errors import cli
-from gzmorph.evaluation import example_rows, examples_table, score_captioner, score_classifier
+from gzmorph.evaluation import example_rows, examples_table, score_models
 from gzmorph.figures import confusion_png, gallery_png, gradcam_png
 from gzmorph.gradcam import gradcam
 from gzmorph.io import write_json
@@ -21,31 +21,27 @@ PROCESSED, CAPTIONS, METRICS, PLOTS = Path("data/processed"), Path("data/caption
 @cli
 def main():
     params = load_params()
-    settings = params.evaluate
     test, references = load_split(PROCESSED, "test"), load_references(CAPTIONS)
     classifier = load_model(CLASSIFIER_DIR, "train_classifier")
-    captioner = load_model(CAPTIONER_DIR, "train_captioner")
-    clf_metrics, predicted, outputs = score_classifier(classifier, test, params.clean_labels.rule, settings.tta)
-    cap_metrics, generated = score_captioner(classifier, captioner, test, references, params.build_captions,
-                                             outputs, predicted, settings.beam_width, settings.length_penalty)
-    write_json(METRICS / "classifier.json", clf_metrics)
-    write_json(METRICS / "captioner.json", cap_metrics)
+    scores = score_models(classifier, load_model(CAPTIONER_DIR, "train_captioner"), test, references, params)
+    write_json(METRICS / "classifier.json", scores.classifier)
+    write_json(METRICS / "captioner.json", scores.captioner)
 
     names = np.array(CLASSES)
-    confusion = pd.DataFrame({"actual": names[test.classes], "predicted": names[predicted]})
+    confusion = pd.DataFrame({"actual": names[test.classes], "predicted": names[scores.predicted]})
     confusion.to_csv(PLOTS / "confusion.csv", index=False)
-    confusion_png(test.classes, predicted, PLOTS / "confusion.png")
+    confusion_png(test.classes, scores.predicted, PLOTS / "confusion.png")
 
-    rows = example_rows(test.classes, settings.examples_per_class)
-    examples = examples_table(test, rows, predicted, references, generated)
+    rows = example_rows(test.classes, params.evaluate.examples_per_class)
+    examples = examples_table(test, rows, scores.predicted, references, scores.generated)
     examples.to_csv(PLOTS / "examples.csv", index=False)
     images = np.asarray(test.images[rows])
     gallery_png(images, [f"true {e.true_class}, predicted {e.predicted_class}\nreference: {e.reference}\n"
                          f"beam: {e.beam}" for e in examples.itertuples()], PLOTS / "gallery.png")
-    gradcam_png(images, gradcam(classifier.model, images, predicted[rows]),
+    gradcam_png(images, gradcam(classifier.model, images, scores.predicted[rows]),
                 [f"{e.true_class} -> {e.predicted_class}" for e in examples.itertuples()], PLOTS / "gradcam.png")
-    print({k: clf_metrics[k] for k in ("accuracy", "f1_weighted", "f1_macro", "vote_rmse", "vote_rmse_constant")})
-    print({k: v for k, v in cap_metrics.items() if "_bleu" in k and not k.startswith("baseline")})
+    print({k: scores.classifier[k] for k in ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")})
+    print({k: v for k, v in scores.captioner.items() if "_bleu" in k and not k.startswith("baseline")})
 
 
 if __name__ == "__main__":

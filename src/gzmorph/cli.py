@@ -1,0 +1,91 @@
+"""The ``gzmorph`` command: use the trained models on your own images, or score them on a labelled folder.
+
+    gzmorph predict PATH... --output predictions.csv [--gradcam DIR]
+    gzmorph evaluate --data FOLDER [--output metrics.json]
+
+Run it from the repository root: the models come from models/ (DVC outputs) and the settings from
+params.yaml, the same as the evaluate stage's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from gzmorph.errors import cli
+
+DEFAULT_MODELS, DEFAULT_PARAMS = Path("models"), Path("params.yaml")
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="gzmorph", description=__doc__.splitlines()[0])
+    commands = main.add_subparsers(dest="command", required=True)
+
+    predict = commands.add_parser("predict", help="classify and caption image files",
+                                  description="Class, class probabilities, vote fractions and caption per image.")
+    predict.add_argument("paths", nargs="+", metavar="PATH", help="JPEG or PNG files, folders of them, or globs")
+    predict.add_argument("--output", "-o", type=Path, required=True, help="results, .csv or .json")
+    predict.add_argument("--gradcam", type=Path, metavar="DIR", help="also write a Grad-CAM PNG per image here")
+    predict.add_argument("--no-captions", dest="captions", action="store_false",
+                         help="classify only (faster; no captioner needed)")
+    predict.add_argument("--batch-size", type=int, default=256, help="images per batch (default 256)")
+    predict.set_defaults(run=run_predict)
+
+    evaluate = commands.add_parser("evaluate", help="score the models on a labelled folder",
+                                   description="The evaluate stage's metrics on a folder in Kaggle's layout.")
+    evaluate.add_argument("--data", type=Path, required=True, metavar="DIR",
+                          help="folder holding images_training_rev1/ and training_solutions_rev1.csv")
+    evaluate.add_argument("--output", "-o", type=Path, help="also write the metrics to this JSON file")
+    evaluate.set_defaults(run=run_evaluate)
+
+    for command in (predict, evaluate):
+        command.add_argument("--models", type=Path, default=DEFAULT_MODELS, metavar="DIR",
+                             help="folder holding classifier/ and captioner/ (default: models)")
+        command.add_argument("--params", type=Path, default=DEFAULT_PARAMS, metavar="FILE",
+                             help="tta, beam search, label rule and caption settings (default: params.yaml)")
+    return main
+
+
+@cli
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    # Before TensorFlow loads: its C++ start-up chatter would bury the command's own messages.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args.run(args)
+
+
+def run_predict(args: argparse.Namespace) -> None:
+    # Cheap checks first: the modules below them load TensorFlow, which takes seconds.
+    from gzmorph.image_files import find_images
+    from gzmorph.prediction_output import check_output, write_predictions
+
+    output = check_output(args.output)
+    paths = find_images(args.paths)
+
+    from gzmorph.batch_prediction import predict_files
+    from gzmorph.params import load_params
+    from gzmorph.prediction import load_models, settings_from
+
+    settings = settings_from(load_params(args.params))
+    models = load_models(args.models, captions=args.captions)
+    rows, problems = predict_files(paths, models, settings, args.batch_size, args.gradcam)
+    write_predictions(rows, output, models.vote_columns)
+    skipped = f", skipped {len(problems)} unreadable" if problems else ""
+    print(f"predicted {len(rows)} image(s){skipped} -> {output}", file=sys.stderr)
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    from gzmorph.folder_evaluation import evaluate_folder, folder_layout
+    from gzmorph.io import write_json
+    from gzmorph.params import load_params
+    from gzmorph.prediction import load_models
+
+    params = load_params(args.params)
+    folder_layout(args.data, params)  # a wrong folder is found before the models take seconds to load
+    models = load_models(args.models)
+    metrics = evaluate_folder(args.data, models, params, report=lambda line: print(line, file=sys.stderr))
+    if args.output:
+        write_json(args.output, metrics)
+    print(json.dumps(metrics, indent=2))

@@ -1,0 +1,98 @@
+"""Running the trained models on new images: class, class probabilities, vote fractions and a caption.
+
+Everything here goes through the same functions as the evaluate stage (TTA, the class source chosen at
+training time, the label rule, beam search), so a galaxy gets the same answer here as in the metrics.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import keras
+import numpy as np
+
+from gzmorph.augment import predict_with_tta
+from gzmorph.captioner_training import Encoded, encoder_features, generate_captions, summary_of
+from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, encoder_of
+from gzmorph.classifier_training import predict_classes
+from gzmorph.model_files import CAPTIONER_DIR, CLASSIFIER_DIR, Trained, load_model
+from gzmorph.params import Params
+from gzmorph.rule import Rule
+
+MODELS_DIR = CLASSIFIER_DIR.parent
+
+
+@dataclass
+class Models:
+    classifier: Trained
+    captioner: Trained | None  # None when captions are not wanted
+    # Built once: every new encoder Model would retrace its predict function, batch after batch.
+    encoder: keras.Model
+
+    @property
+    def crop(self) -> int:
+        return int(self.classifier.meta["crop"])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.classifier.meta["image_size"])
+
+    @property
+    def vote_columns(self) -> list[str]:
+        return list(self.classifier.meta["vote_columns"])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What params.yaml decides about prediction, read where the evaluate stage reads it."""
+
+    tta: bool
+    beam_width: int
+    length_penalty: float
+    rule: Rule
+
+
+class Predictions(NamedTuple):
+    classes: np.ndarray  # (n,) index into gzmorph.rule.CLASSES
+    probabilities: np.ndarray  # (n, 5) the class head's softmax
+    votes: np.ndarray  # (n, 37) all of gzmorph.tree.VOTE_COLUMNS
+    captions: list[str] | None
+
+
+def settings_from(params: Params) -> Settings:
+    evaluate = params.evaluate
+    return Settings(evaluate.tta, evaluate.beam_width, evaluate.length_penalty, params.clean_labels.rule)
+
+
+def load_models(models_dir: Path = MODELS_DIR, captions: bool = True) -> Models:
+    """The classifier and (when ``captions``) the captioner under ``models_dir``, as the pipeline saved them."""
+    models_dir = Path(models_dir)
+    classifier = load_model(models_dir / CLASSIFIER_DIR.name, "train_classifier")
+    captioner = None
+    if captions:
+        with warnings.catch_warnings():
+            # Keras warns that the subclassed decoder has no build_from_config; its weights still load
+            # (a failure would raise), so the warning tells a user of this command nothing.
+            warnings.filterwarnings("ignore", message=".*build_from_config.*")
+            captioner = load_model(models_dir / CAPTIONER_DIR.name, "train_captioner")
+    return Models(classifier, captioner, encoder_of(classifier.model))
+
+
+def predict_images(models: Models, images: np.ndarray, settings: Settings) -> Predictions:
+    """Predictions for a batch of model-ready images, (n, size, size, 3) uint8."""
+    classifier = models.classifier
+    outputs = predict_with_tta(classifier.model, images, settings.tta)
+    classes = predict_classes(outputs, classifier.meta, settings.rule)
+    captions = caption_images(models, images, outputs, settings) if models.captioner else None
+    return Predictions(classes, outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT], captions)
+
+
+def caption_images(models: Models, images: np.ndarray, outputs: dict, settings: Settings) -> list[str]:
+    """Beam-search captions, from the encoder's features and the classifier's (TTA) outputs."""
+    # What encode_images computes, with the encoder built once rather than once per batch.
+    encoded = Encoded(encoder_features(models.encoder, images), summary_of(outputs))
+    meta = models.captioner.meta
+    return generate_captions(models.captioner.model, encoded, meta["vocab"], meta["max_len"],
+                             settings.beam_width, settings.length_penalty)

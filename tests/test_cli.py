@@ -1,0 +1,138 @@
+"""The ``gzmorph`` command: predict on image files, evaluate on a labelled folder, one-line user errors."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from conftest import REPO, SAMPLE
+from gzmorph.errors import EXIT_USER_ERROR, GzmorphError
+from gzmorph.image_files import find_images
+from gzmorph.prediction_output import heatmap_paths
+from gzmorph.rule import CLASSES
+
+SAMPLE_IMAGES = SAMPLE / "images_training_rev1"
+PROBABILITIES = [f"p_{name}" for name in CLASSES]
+
+
+def gzmorph(args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gzmorph", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def succeeded(done: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert done.returncode == EXIT_USER_ERROR
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ") and all(f in last for f in fragments), done.stderr[-2000:]
+
+
+@pytest.fixture
+def mixed_images(tmp_path) -> Path:
+    """Two sample JPEGs, a greyscale PNG and a small RGB PNG of odd sizes, a truncated JPEG, a text file."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    first, second = sorted(SAMPLE_IMAGES.iterdir())[:2]
+    shutil.copy(first, folder / first.name)
+    shutil.copy(second, folder / second.name)
+    with Image.open(first) as image:
+        image.convert("L").resize((301, 257)).save(folder / "grey.png")
+        image.resize((47, 63)).save(folder / "small.png")
+    (folder / "truncated.jpg").write_bytes(first.read_bytes()[:2000])
+    (folder / "notes.txt").write_text("not an image")
+    return folder
+
+
+@pytest.mark.slow
+def test_predict_writes_csv_and_reports_unreadable_files_without_stopping(tiny_pipeline, mixed_images, tmp_path):
+    output, heatmaps = tmp_path / "out" / "predictions.csv", tmp_path / "gradcam"
+    done = succeeded(gzmorph(["predict", mixed_images, mixed_images / "notes.txt", "--output", output,
+                              "--gradcam", heatmaps, "--batch-size", "2"], tiny_pipeline))
+
+    assert "truncated.jpg" in done.stderr and "notes.txt" in done.stderr
+    rows = pd.read_csv(output, keep_default_na=False)
+    assert sorted(Path(f).name for f in rows["file"]) == sorted(
+        ["grey.png", "small.png"] + [p.name for p in mixed_images.glob("*.jpg") if p.name != "truncated.jpg"])
+    assert set(rows["class"]) <= set(CLASSES)
+    np.testing.assert_allclose(rows[PROBABILITIES].sum(axis=1), 1.0, atol=1e-4)
+    meta = json.loads((tiny_pipeline / "models/classifier/meta.json").read_text())
+    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *meta["vote_columns"], "caption", "gradcam"]
+    assert rows[meta["vote_columns"]].to_numpy().min() >= 0
+    for heatmap in rows["gradcam"]:
+        with Image.open(heatmap) as picture:
+            assert picture.size == (256, 256) and picture.mode == "RGB"
+
+
+@pytest.mark.slow
+def test_predict_writes_json_for_a_glob_and_can_skip_captions(tiny_pipeline, mixed_images, tmp_path):
+    output = tmp_path / "predictions.json"
+    succeeded(gzmorph(["predict", str(mixed_images / "*.png"), "-o", output, "--no-captions"], tiny_pipeline))
+
+    records = json.loads(output.read_text())
+    assert [Path(r["file"]).name for r in records] == ["grey.png", "small.png"]
+    for record in records:
+        assert list(record["probabilities"]) == list(CLASSES) and "caption" not in record
+        assert sum(record["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+        assert record["class"] in CLASSES and "Class1.1" in record["votes"]
+
+
+@pytest.mark.slow
+def test_evaluate_on_the_pipelines_own_test_split_reproduces_its_metrics(tiny_pipeline, tmp_path):
+    folder = kaggle_folder_of_test_split(tiny_pipeline, tmp_path / "test_split")
+    output = tmp_path / "metrics.json"
+    done = succeeded(gzmorph(["evaluate", "--data", folder, "--output", output], tiny_pipeline))
+
+    printed, written = json.loads(done.stdout), json.loads(output.read_text())
+    assert printed == written
+    assert written["classifier"] == json.loads((tiny_pipeline / "metrics/classifier.json").read_text())
+    assert written["captioner"] == json.loads((tiny_pipeline / "metrics/captioner.json").read_text())
+
+
+def kaggle_folder_of_test_split(root: Path, folder: Path) -> Path:
+    """The test split's galaxies as a Kaggle-layout folder: their images and their raw CSV rows."""
+    test_ids = set(pd.read_csv(root / "data/processed/test.csv")["GalaxyID"].astype(str))
+    raw = pd.read_csv(root / "data/sample/training_solutions_rev1.csv", dtype=str)
+    (folder / "images_training_rev1").mkdir(parents=True)
+    raw[raw["GalaxyID"].isin(test_ids)].to_csv(folder / "training_solutions_rev1.csv", index=False)
+    for galaxy in test_ids:
+        shutil.copy(root / "data/sample/images_training_rev1" / f"{galaxy}.jpg", folder / "images_training_rev1")
+    return folder
+
+
+def test_a_missing_model_is_one_line_naming_the_dvc_command(mixed_images, tmp_path):
+    done = gzmorph(["predict", mixed_images, "-o", tmp_path / "p.csv", "--models", tmp_path / "nothing"], REPO)
+    assert_one_line_error(done, "no trained model", "dvc repro train_classifier", "dvc pull train_classifier")
+
+
+def test_an_unknown_output_format_and_a_missing_path_are_one_line_errors(mixed_images, tmp_path):
+    assert_one_line_error(gzmorph(["predict", mixed_images, "-o", tmp_path / "p.xlsx"], REPO), ".csv or .json")
+    assert_one_line_error(gzmorph(["predict", tmp_path / "absent", "-o", tmp_path / "p.csv"], REPO), "absent")
+
+
+def test_evaluate_names_the_layout_it_expects(tmp_path):
+    done = gzmorph(["evaluate", "--data", tmp_path, "--models", tmp_path], REPO)
+    assert_one_line_error(done, "images_training_rev1", "training_solutions_rev1.csv")
+
+
+def test_find_images_takes_folders_files_and_globs_in_order_each_once(mixed_images):
+    found = find_images([str(mixed_images), str(mixed_images / "notes.txt"), str(mixed_images / "*.png")])
+    names = [p.name for p in found]
+    assert names[-1] == "notes.txt" and len(names) == len(set(names)) == 6
+    with pytest.raises(GzmorphError, match="nowhere"):
+        find_images([str(mixed_images / "nowhere*.jpg")])
+
+
+def test_heatmaps_of_inputs_sharing_a_name_do_not_overwrite_each_other(tmp_path):
+    paths = [Path("a/galaxy.jpg"), Path("b/galaxy.jpg"), Path("b/galaxy.png")]
+    assert [p.name for p in heatmap_paths(paths, tmp_path, set())] == ["galaxy.png", "galaxy-2.png", "galaxy-3.png"]
