@@ -1,0 +1,93 @@
+"""Benchmark a DVC push/pull round trip of the pipeline's outputs through the local SeaweedFS S3 server
+(scripts/s3_server.py): seconds and megabytes each way, from a reproduced repository's cache.
+
+    .venv/bin/python benchmarks/bench_remote.py [--repo .] [--rounds 3]
+
+Run `dvc repro` first: what is pushed is every output that the repository's dvc.lock names. The
+repository itself is left alone: the pushes and pulls run in throwaway folders that read its cache.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_s3_server():
+    spec = importlib.util.spec_from_file_location("s3_server", REPO / "scripts" / "s3_server.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def dvc(args: list[str], cwd: Path) -> float:
+    """Wall seconds of one dvc command, which must succeed."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    start = time.perf_counter()
+    done = subprocess.run(["dvc", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"dvc {' '.join(args)} failed in {cwd}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return time.perf_counter() - start
+
+
+def megabytes(folder: Path) -> float:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) / 1e6
+
+
+def pipeline_copy(repo: Path, folder: Path, cache: Path, remote: dict, prefix: str) -> Path:
+    """The pipeline's DVC files in a new git repository whose cache is ``cache``, the S3 remote its
+    default: enough for `dvc push` and `dvc pull`, which go by dvc.lock's hashes."""
+    folder.mkdir()
+    for name in ("dvc.yaml", "dvc.lock", "params.yaml"):
+        shutil.copy(repo / name, folder / name)
+    (folder / ".dvc").mkdir()
+    shutil.copy(repo / ".dvc" / "config", folder / ".dvc" / "config")
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    for setting in (["cache", "dir", "--local", str(cache)], ["remote", "default", "--local", "seaweedfs"],
+                    ["remote", "modify", "--local", "seaweedfs", "endpointurl", remote["endpoint"]],
+                    ["remote", "modify", "--local", "seaweedfs", "url", f"s3://{remote['bucket']}/{prefix}"],
+                    ["remote", "modify", "--local", "seaweedfs", "access_key_id", remote["key"]],
+                    ["remote", "modify", "--local", "seaweedfs", "secret_access_key", remote["secret"]]):
+        dvc(setting, folder)
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", type=Path, default=REPO, help="a repository after `dvc repro`")
+    parser.add_argument("--rounds", type=int, default=3, help="round trips, each to a new prefix")
+    args = parser.parse_args()
+    repo = args.repo.resolve()
+    if not (repo / "dvc.lock").is_file():
+        sys.exit(f"{repo / 'dvc.lock'} is missing: run `dvc repro` there first")
+
+    s3 = load_s3_server()
+    with tempfile.TemporaryDirectory(prefix="bench_remote_") as tmp:
+        tmp = Path(tmp)
+        remote = {"port": s3.free_port(), "bucket": "bench", "key": "bench", "secret": "bench-secret-key"}
+        server = s3.start(tmp / "s3", remote["port"], remote["bucket"], remote["key"], remote["secret"],
+                          tmp / "weed.log")
+        remote["endpoint"] = f"http://127.0.0.1:{remote['port']}"
+        try:
+            print(f"SeaweedFS {remote['endpoint']}, outputs of {repo / 'dvc.lock'}")
+            for round_ in range(1, args.rounds + 1):
+                prefix, cache = f"round{round_}", tmp / f"cache{round_}"
+                push = dvc(["push"], pipeline_copy(repo, tmp / f"push{round_}", repo / ".dvc/cache", remote, prefix))
+                pull = dvc(["pull"], pipeline_copy(repo, tmp / f"pull{round_}", cache, remote, prefix))
+                size, objects = megabytes(cache), sum(1 for f in cache.rglob("*") if f.is_file())
+                print(f"round {round_}: {size:.1f} MB in {objects} objects, push {push:.2f} s "
+                      f"({size / push:.1f} MB/s), pull {pull:.2f} s ({size / pull:.1f} MB/s)")
+        finally:
+            s3.stop(server)
+
+
+if __name__ == "__main__":
+    main()
