@@ -73,9 +73,9 @@ class ClassifierParams:
     epochs: Annotated[int, Positive] = 40
     batch_size: Annotated[int, Positive] = 64
     learning_rate: Annotated[float, Positive] = 0.002
-    patience: Annotated[int, annotated_types.Ge(1)] = 8
-    vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 10.0
-    balance_classes: bool = True
+    patience: Annotated[int, annotated_types.Ge(1)] = 15
+    vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 50.0
+    balance_classes: bool = False
     augment: Augmentation = field(default_factory=Augmentation)
     # tf.distribute: batch_size is per replica; see gzmorph.distribute
     strategy: Literal["default", "mirrored", "multi_worker"] = "default"
