@@ -41,7 +41,7 @@ from gzmorph.tree import VOTE_COLUMNS  # noqa: E402
 
 IMPORTED = time.perf_counter()
 
-KAGGLE_IMAGES = Path("/work/shared/gz2/kaggle/images_training_rev1")
+KAGGLE_IMAGES = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle/images_training_rev1"
 SAMPLE = Path("data/sample")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gzmorph.packing import pack_images
 
-KAGGLE_IMAGES = Path("/work/shared/gz2/kaggle/images_training_rev1")
+KAGGLE_IMAGES = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle/images_training_rev1"
 FULL_GZ2_COUNT = 61_578
 
 

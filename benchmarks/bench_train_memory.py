@@ -25,7 +25,7 @@ from gzmorph.packing import pack_images
 from gzmorph.rule import CLASSES, Rule, classify
 from gzmorph.tree import ID_COLUMN, VOTE_COLUMNS
 
-KAGGLE = Path("/work/shared/gz2/kaggle")
+KAGGLE = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle"
 PIPELINES = {"default": "PyDataset", "mirrored": "tf.data stream"}  # strategy -> what it reads through
 
 

@@ -27,6 +27,7 @@ def main():
     write_json(METRICS / "classifier.json", scores.classifier)
     write_json(METRICS / "captioner.json", scores.captioner)
 
+    PLOTS.mkdir(exist_ok=True)
     names = np.array(CLASSES)
     confusion = pd.DataFrame({"actual": names[test.classes], "predicted": names[scores.predicted]})
     confusion.to_csv(PLOTS / "confusion.csv", index=False)

@@ -37,12 +37,16 @@ def test_decoder_learns_to_caption_from_the_features(tmp_path):
     assert beam == greedy
 
 
-def test_beam_width_one_is_greedy_on_an_untrained_decoder():
+def test_beam_search_of_width_one_is_greedy_on_the_real_decoder():
+    from gzmorph.beam import beam_search, greedy_decode
+    from gzmorph.captioner import StepFunction
+
     encoded, _, _, vocab = toy_data(8)
     keras.utils.set_random_seed(1)
-    decoder = AttentionDecoder(len(vocab), 8, 16, 8)
-    greedy = generate_captions(decoder, encoded, vocab, max_len=12)
-    assert generate_captions(decoder, encoded, vocab, max_len=12, beam_width=1) == greedy
+    step = StepFunction(AttentionDecoder(len(vocab), 8, 16, 8))
+    state = step.initial_state(encoded.features, encoded.summary)
+    start, end = vocab.index("<start>"), vocab.index("<end>")
+    assert beam_search(step, state, start, end, 1, 12) == greedy_decode(step, state, start, end, 12)
 
 
 def test_saved_decoder_reloads_with_the_same_outputs(tmp_path):

@@ -99,3 +99,12 @@ def test_rescaling_the_softmax_recovers_a_rare_class_the_priors_hide():
     assert selection_score(true, rescaled) > selection_score(true, plain)
     assert (rescaled == true).mean() > 0.95
     assert (rescaled[true == 3] == 3).mean() > 0.9
+
+
+def test_unloadable_resnet50_weights_are_one_clear_error(tmp_path):
+    from gzmorph.errors import GzmorphError
+
+    bad = tmp_path / "weights.h5"
+    bad.write_text("not weights")
+    with pytest.raises(GzmorphError, match="train_classifier.weights"):
+        build_classifier(32, backbone="resnet50", weights=str(bad))

@@ -21,25 +21,15 @@ class TreeVotes(layers.Layer):
 
     def call(self, logits):
         columns = {}
-        start = 0
-        # QUESTIONS is ordered so that every parent is computed before its children.
-        for question in sorted(QUESTIONS, key=_depth):
-            stop = start + len(question.answers)
+        # QUESTIONS lists every parent's question before its children's.
+        for question in QUESTIONS:
             index = [VOTE_COLUMNS.index(c) for c in question.columns]
             share = ops.softmax(ops.take(logits, index, axis=-1), axis=-1)
             total = 1.0 if question.parent is None else columns[question.parent]
             for j, column in enumerate(question.columns):
                 columns[column] = share[..., j:j + 1] * total
-            start = stop
         return ops.concatenate([columns[c] for c in VOTE_COLUMNS], axis=-1)
 
-
-def _depth(question) -> int:
-    depth, parent = 0, question.parent
-    while parent is not None:
-        depth += 1
-        parent = next(q for q in QUESTIONS if parent in q.columns).parent
-    return depth
 
 
 @keras.saving.register_keras_serializable(package="gzmorph")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -51,8 +50,6 @@ def parser() -> argparse.ArgumentParser:
 @cli
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    # Before TensorFlow loads: its C++ start-up chatter would bury the command's own messages.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args.run(args)
 
 

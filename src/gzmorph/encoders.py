@@ -43,12 +43,16 @@ def resnet50(images, weights: str):
     if weights not in ("none", "imagenet") and not Path(weights).is_file():
         raise GzmorphError(f"train_classifier.weights: no such file {weights!r}; give none, imagenet or a path")
     x = keras.applications.resnet50.preprocess_input(keras.ops.cast(images, "float32"))
-    base = keras.applications.ResNet50(include_top=False, weights=None, input_shape=tuple(images.shape[1:]))
-    if weights == "imagenet":
-        base = keras.applications.ResNet50(include_top=False, weights="imagenet",
-                                           input_shape=tuple(images.shape[1:]))
-    elif weights != "none":
-        base.load_weights(weights)
+    shape = tuple(images.shape[1:])
+    try:
+        base = keras.applications.ResNet50(include_top=False, input_shape=shape,
+                                           weights="imagenet" if weights == "imagenet" else None)
+        if weights not in ("none", "imagenet"):
+            base.load_weights(weights)
+    # Keras' download raises a bare Exception when offline; a wrong file raises OSError or ValueError.
+    except Exception as error:  # noqa: BLE001
+        raise GzmorphError(f"train_classifier.weights: cannot load {weights!r} ({str(error).splitlines()[0]}); "
+                           "give none or a local ResNet50 no-top weights file") from None
     return layers.Identity(name=FEATURES)(base(x))
 
 

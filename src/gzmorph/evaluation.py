@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_su
 
 from gzmorph.augment import predict_with_tta
 from gzmorph.captioner_training import encode_images, generate_captions
-from gzmorph.captions import CaptionConfig, describe_table, parse_features, stated_features
+from gzmorph.captions import CaptionConfig, describe_table, stated_features
 from gzmorph.classifier import VOTES_OUTPUT
 from gzmorph.classifier_training import predict_classes
 from gzmorph.datasets import Split

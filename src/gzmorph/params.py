@@ -99,7 +99,7 @@ class EvaluateParams:
     tta: bool = True
     beam_width: Annotated[int, Positive] = 5
     length_penalty: Annotated[float, annotated_types.Ge(0)] = 0.7
-    examples_per_class: Annotated[int, annotated_types.Ge(0)] = 3
+    examples_per_class: Annotated[int, annotated_types.Ge(1)] = 3
 
 
 class Params(pydantic.BaseModel):
