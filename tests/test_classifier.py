@@ -108,3 +108,12 @@ def test_unloadable_resnet50_weights_are_one_clear_error(tmp_path):
     bad.write_text("not weights")
     with pytest.raises(GzmorphError, match="train_classifier.weights"):
         build_classifier(32, backbone="resnet50", weights=str(bad))
+
+
+def test_the_same_seed_trains_the_same_weights(tmp_path):
+    params = ClassifierParams(width=4, epochs=2, batch_size=16, augment=Augmentation(shift=0.05, zoom=0.1))
+    train, val = tiny_split(64, 0), tiny_split(16, 1)
+    first, _ = fit_classifier(train, val, params, seed=5, curves_file=tmp_path / "a.csv")
+    second, _ = fit_classifier(train, val, params, seed=5, curves_file=tmp_path / "b.csv")
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        assert np.array_equal(a, b)

@@ -31,7 +31,8 @@ def module_closure(script: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("stage", sorted(PIPELINE))
-def test_every_module_a_stage_runs_is_one_of_its_deps(stage):
+def test_a_stage_depends_on_exactly_the_modules_it_runs(stage):
     script = REPO / PIPELINE[stage]["cmd"].split()[-1]
     needed = {f"src/gzmorph/{name}.py" for name in module_closure(script)}
-    assert needed - set(PIPELINE[stage]["deps"]) == set()
+    listed = {dep for dep in PIPELINE[stage]["deps"] if dep.startswith("src/")}
+    assert listed == needed  # missing: a stale stage; extra: needless reruns

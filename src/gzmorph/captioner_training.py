@@ -14,6 +14,7 @@ from gzmorph.captioner import AttentionDecoder, StepFunction, compile_decoder
 from gzmorph.captions import END, START, decode
 from gzmorph.batches import Batches
 from gzmorph.datasets import Split
+from gzmorph.seeding import seed_everything
 from gzmorph.params import CaptionerParams
 
 
@@ -69,7 +70,7 @@ def training_set(classifier: keras.Model, split: Split, tokens: dict, name: str,
 def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerParams, seed: int,
                   curves_file: Path) -> tuple[AttentionDecoder, dict]:
     """``train``/``val`` are (encoded images, caption rows into them, tokens)."""
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     decoder = AttentionDecoder(vocab_size, params.embed_dim, params.units, params.attention_units,
                                params.dropout, name="captioner")
     compile_decoder(decoder, params.learning_rate)

@@ -12,6 +12,7 @@ from gzmorph.augment import predict_with_tta, training_augmentation
 from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, build_classifier, compile_classifier
 from gzmorph.datasets import Split
 from gzmorph.distribute import backup_and_restore, batches_for, global_batch_size, make_strategy
+from gzmorph.seeding import seed_everything
 from gzmorph.params import ClassifierParams
 from gzmorph.rule import CLASSES, Rule, classify
 from gzmorph.tree import VOTE_COLUMNS
@@ -38,7 +39,7 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
     """Train on ``train``, stop early on ``val`` loss; returns the (unaugmented) model and its history."""
     strategy = make_strategy(params.strategy)  # first: multi-worker sets up its collectives before TF starts
     batch_size = global_batch_size(params.batch_size, strategy)  # params.batch_size is per replica
-    keras.utils.set_random_seed(seed)
+    seed_everything(seed)
     size = train.images.shape[1]
     weights = {CLASS_OUTPUT: class_sample_weights(train.classes, params.balance_classes),
                VOTES_OUTPUT: np.ones(len(train.classes), np.float32)}
@@ -56,7 +57,7 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
         callbacks=[
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
             keras.callbacks.CSVLogger(str(curves_file)),
-            backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.images.shape),
+            backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.ids.tobytes(), val.ids.tobytes()),
         ],
         verbose=2,
     )

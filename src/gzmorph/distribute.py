@@ -97,9 +97,9 @@ def stream(images, targets: dict, batch_size: int, seed: int | None = None, weig
 def backup_and_restore(root: str | Path, strategy: tf.distribute.Strategy, *run) -> keras.callbacks.BackupAndRestore:
     """Saves the training state every epoch, so that a run stopped part-way resumes where it stopped.
 
-    The folder is named by ``run`` (the params, the seed, the data's shape): a changed run starts afresh
-    instead of resuming another's weights. Each worker keeps its own copy, so no shared disk is needed.
-    Keras deletes it once training ends normally.
+    The folder is named by ``run`` (the params, the seed, the galaxies trained and validated on): a
+    changed run starts afresh instead of resuming another's weights. Each worker keeps its own copy, so
+    no shared disk is needed. Keras deletes it once training ends normally.
     """
     key = hashlib.sha256(repr(run).encode()).hexdigest()[:16]
     worker = getattr(strategy.cluster_resolver, "task_id", None) or 0

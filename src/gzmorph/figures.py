@@ -1,6 +1,7 @@
 """Figures a person would rather look at than read: the confusion matrix, Grad-CAM examples, a gallery."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -37,15 +38,17 @@ def gradcam_png(images: np.ndarray, maps: np.ndarray, titles: list[str], path: P
     _save(fig, path)
 
 
-def gallery_png(images: np.ndarray, captions: list[str], path: Path, columns: int = 4) -> None:
+def gallery_png(images: np.ndarray, captions: list[str], path: Path, columns: int = 3) -> None:
     """Galaxies with a few lines of text each: true and predicted class, reference and generated caption."""
     rows = max(1, -(-len(images) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 4.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 5.2 * rows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, text in zip(axes.flat, images, captions):
         ax.imshow(image)
-        ax.set_title(text, fontsize=7, loc="left", wrap=True)
+        # Captions run to 40 words: wrapped, so that neighbouring panels' text does not overlap.
+        wrapped = "\n".join(textwrap.fill(line, 60) for line in text.splitlines())
+        ax.set_title(wrapped, fontsize=7, loc="left")
     _save(fig, path)
 
 
