@@ -3,7 +3,7 @@ from pathlib import Path
 
 from gzmorph.errors import cli
 from gzmorph.io import write_json
-from gzmorph.labels import clean_labels, read_table, summary_lines
+from gzmorph.labels import clean_labels, read_table, report_lines
 from gzmorph.params import load_params
 
 LABELS = Path("data/interim/labels.csv")
@@ -17,14 +17,10 @@ def main():
     table = read_table(raw_dir / params.data.solutions)
     result = clean_labels(table, raw_dir / params.data.images, params.clean_labels.rule,
                           params.clean_labels.sum_tolerance)
-    for warning in result.warnings:
-        print(f"warning: {warning}")
-    for problem in result.unreadable_images:
-        print(f"dropped: {problem}")
     LABELS.parent.mkdir(parents=True, exist_ok=True)
     result.labels.to_csv(LABELS, index=False)
     write_json(REPORT, result.report)
-    print("\n".join(summary_lines(result.report)))
+    print("\n".join(report_lines(result)))
 
 
 if __name__ == "__main__":

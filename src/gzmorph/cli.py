@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gzmorph.errors import cli
 
+# The defaults of the library, repeated here as plain paths so that --help needs no TensorFlow import.
 DEFAULT_MODELS, DEFAULT_PARAMS = Path("models"), Path("params.yaml")
 
 

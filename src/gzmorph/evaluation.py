@@ -74,7 +74,7 @@ def score_captioner(classifier: Trained, captioner: Trained, split: Split,
     """BLEU, variety and correctness of greedy and beam captions, next to two baselines: the training
     split's most frequent caption for every galaxy, and the templates applied to the predicted votes."""
     refs = [references[str(g)] for g in split.ids]
-    votes = split.table[[c for c in VOTE_COLUMNS if c in split.table.columns]]
+    votes = split.table[split.vote_columns]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
     encoded = encode_images(classifier.model, split.images, tta=False, outputs=outputs)
     vocab, max_len = captioner.meta["vocab"], captioner.meta["max_len"]

@@ -14,7 +14,7 @@ from gzmorph.caption_data import references_for
 from gzmorph.datasets import Split, load_split, split_paths
 from gzmorph.errors import GzmorphError
 from gzmorph.evaluation import score_models
-from gzmorph.labels import clean_labels, read_table, summary_lines
+from gzmorph.labels import clean_labels, read_table, report_lines
 from gzmorph.packing import drop_unusable_rows, pack_images
 from gzmorph.params import Params
 from gzmorph.prediction import Models
@@ -51,7 +51,7 @@ def clean_folder_labels(table_file: Path, image_dir: Path, params: Params, repor
     """The clean_labels stage's table, its warnings and accounting of dropped rows reported."""
     rules = params.clean_labels
     result = clean_labels(read_table(table_file), image_dir, rules.rule, rules.sum_tolerance)
-    for line in [f"warning: {w}" for w in result.warnings] + summary_lines(result.report):
+    for line in report_lines(result):  # the same lines as the clean_labels stage prints
         report(line)
     return result.labels
 

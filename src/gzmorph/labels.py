@@ -450,6 +450,12 @@ def _report(reasons: pd.Series, labels: pd.DataFrame, images: ImageFolder, known
     return report
 
 
+def report_lines(result: CleanResult) -> list[str]:
+    """What a run prints: the warnings, each unreadable image by name, then the summary."""
+    return ([f"warning: {w}" for w in result.warnings] + [f"dropped: {p}" for p in result.unreadable_images]
+            + summary_lines(result.report))
+
+
 def summary_lines(report: dict) -> list[str]:
     """A few lines for the stage to print: what was kept, why the rest went, the class balance."""
     lines = [f"labels: read {report['rows_read']} rows, kept {report['rows_kept']}, "
