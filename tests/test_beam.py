@@ -72,6 +72,21 @@ def test_batched_beam_equals_one_image_at_a_time(seed):
     assert batched == single
 
 
+def test_images_whose_search_ended_leave_the_batch():
+    step, initial_state = random_recurrent_step(seed=0)
+    rows_seen = []
+
+    def counting_step(tokens, state):
+        rows_seen.append(len(tokens))
+        return step(tokens, state)
+
+    state = initial_state(16)
+    found = beam_search(counting_step, state, START, END, width=2, max_len=12)
+    assert found == beam_search(step, state, START, END, width=2, max_len=12)
+    assert rows_seen[0] == 32 and rows_seen == sorted(rows_seen, reverse=True) and rows_seen[-1] < 32
+    assert all(rows % 2 == 0 for rows in rows_seen)  # an image's beams leave together
+
+
 def rescored(step, state, tokens: list[int], ended: bool, length_penalty: float) -> float:
     """A caption's score, recomputed by feeding it to the step function one token at a time."""
     log_prob, previous = 0.0, START

@@ -49,6 +49,25 @@ def test_beam_search_of_width_one_is_greedy_on_the_real_decoder():
     assert beam_search(step, state, start, end, 1, 12) == greedy_decode(step, state, start, end, 12)
 
 
+def test_beam_search_on_the_real_decoder_gives_each_image_what_it_gets_alone():
+    from gzmorph.beam import beam_search
+    from gzmorph.captioner import StepFunction
+
+    encoded, _, _, vocab = toy_data(8)
+    keras.utils.set_random_seed(2)
+    decoder = AttentionDecoder(len(vocab), 8, 16, 8)
+    start, end = vocab.index("<start>"), vocab.index("<end>")
+
+    def search(images: slice) -> list[list[int]]:
+        step = StepFunction(decoder)
+        state = step.initial_state(encoded.features[images], encoded.summary[images])
+        return beam_search(step, state, start, end, width=3, max_len=12, length_penalty=0.7)
+
+    together = search(slice(None))
+    assert together == [search(slice(i, i + 1))[0] for i in range(8)]
+    assert len({len(tokens) for tokens in together}) > 1  # images left the search at different steps
+
+
 def test_saved_decoder_reloads_with_the_same_outputs(tmp_path):
     encoded, _, tokens, vocab = toy_data(4)
     decoder = AttentionDecoder(len(vocab), 8, 16, 8)

@@ -4,7 +4,9 @@ import pandas as pd
 import pytest
 
 from gzmorph.augment import dihedral_views, predict_with_tta
-from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse
+from gzmorph.classifier import (CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse,
+                                with_features)
+from gzmorph.encoders import FEATURES
 from gzmorph.classifier_training import fit_classifier
 from gzmorph.datasets import Split
 from gzmorph.params import Augmentation, ClassifierParams
@@ -60,6 +62,22 @@ def test_the_two_heads_train_on_a_tiny_set(tmp_path):
     assert outputs[CLASS_OUTPUT].shape == (32, 5) and outputs[VOTES_OUTPUT].shape == (32, 37)
     assert (outputs[CLASS_OUTPUT].argmax(1) == val.classes).mean() >= 0.9
     assert (tmp_path / "curves.csv").read_text().startswith("epoch")
+
+
+def test_a_bfloat16_encoder_trains_saves_and_reloads_with_float32_outputs(tmp_path):
+    params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
+                              augment=Augmentation(shift=0.0, zoom=0.0), precision="mixed_bfloat16")
+    train, val = tiny_split(96, 0), tiny_split(32, 1)
+    model, _ = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.models.load_model(tmp_path / "model.keras", compile=False)
+    assert reloaded.get_layer("block1_conv1").dtype_policy.name == "mixed_bfloat16"
+    outputs = with_features(reloaded).predict(val.images, verbose=0)
+    assert {name: value.dtype for name, value in outputs.items()} == {
+        CLASS_OUTPUT: np.float32, VOTES_OUTPUT: np.float32, FEATURES: np.float32}
+    assert (outputs[CLASS_OUTPUT].argmax(1) == val.classes).mean() >= 0.9
+    np.testing.assert_allclose(outputs[CLASS_OUTPUT].sum(axis=1), 1.0, atol=1e-5)
+    assert keras.config.dtype_policy().name == "float32"  # what the next model built gets
 
 
 def test_tta_of_a_model_invariant_by_construction_changes_nothing():

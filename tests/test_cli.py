@@ -88,6 +88,20 @@ def test_predict_writes_json_for_a_glob_and_can_skip_captions(tiny_pipeline, mix
 
 
 @pytest.mark.slow
+def test_predict_with_tta_gives_the_evaluate_stages_classes_and_captions(tiny_pipeline, tmp_path):
+    examples = pd.read_csv(tiny_pipeline / "plots/examples.csv", dtype={"GalaxyID": str}, keep_default_na=False)
+    images = [tiny_pipeline / "data/sample/images_training_rev1" / f"{g}.jpg" for g in examples["GalaxyID"]]
+    output = tmp_path / "predictions.csv"
+    succeeded(gzmorph(["predict", *images, "--tta", "-o", output], tiny_pipeline))
+
+    rows = pd.read_csv(output, keep_default_na=False).assign(GalaxyID=lambda t: [Path(f).stem for f in t["file"]])
+    merged = examples.merge(rows, on="GalaxyID", validate="one_to_one")
+    assert len(merged) == len(examples)
+    assert merged["class"].tolist() == merged["predicted_class"].tolist()
+    assert merged["caption"].tolist() == merged["beam"].tolist()
+
+
+@pytest.mark.slow
 def test_evaluate_on_the_pipelines_own_test_split_reproduces_its_metrics(tiny_pipeline, tmp_path):
     folder = kaggle_folder_of_test_split(tiny_pipeline, tmp_path / "test_split")
     output = tmp_path / "metrics.json"

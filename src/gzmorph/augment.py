@@ -33,10 +33,15 @@ def dihedral_views(images: np.ndarray) -> list[np.ndarray]:
     return views
 
 
-def predict_with_tta(model: keras.Model, images: np.ndarray, tta: bool, batch_size: int = 256) -> dict:
-    """The model's outputs, averaged over the 8 dihedral views when ``tta`` is set."""
+def predict_with_tta(model: keras.Model, images: np.ndarray, tta: bool, batch_size: int = 256,
+                     unaveraged: tuple[str, ...] = ()) -> dict:
+    """The model's outputs, averaged over the 8 dihedral views when ``tta`` is set.
+
+    Outputs named in ``unaveraged`` come from the untransformed view alone: a spatial feature map turns
+    with the image, so its eight views cannot be averaged.
+    """
     views = dihedral_views(images) if tta else [images]
     # One predict call over all views: Keras' per-call overhead is paid once, not eight times.
     outputs = model.predict(np.concatenate(views), batch_size=batch_size, verbose=0)
-    return {name: value.reshape(len(views), len(images), *value.shape[1:]).mean(axis=0)
-            for name, value in outputs.items()}
+    by_view = {name: value.reshape(len(views), len(images), *value.shape[1:]) for name, value in outputs.items()}
+    return {name: value[0] if name in unaveraged else value.mean(axis=0) for name, value in by_view.items()}

@@ -5,7 +5,8 @@ A step function advances a batch of n partial captions by one token::
     step(tokens: np.ndarray (n,), state: tuple[np.ndarray, ...]) -> (log_probs (n, V), new_state)
 
 Every state array has leading dimension n; whatever the decoder needs besides the last token (the image
-features, recurrent states) travels in the state, so beam search only has to repeat and reorder rows.
+features, recurrent states) travels in the state, so beam search only has to repeat, reorder and drop
+rows (it drops the rows of images whose search has ended).
 Both decoders return, per image, the generated token ids without the start and end tokens. ``max_len``
 is the most tokens a caption may generate, its end token included; a caption that has not ended by then
 is returned as it stands.
@@ -76,9 +77,19 @@ def _initial_scores(n: int, width: int) -> np.ndarray:
 def _top_candidates(candidates: np.ndarray, width: int) -> np.ndarray:
     """Per image, the flat (beam * V + token) indices of the ``width`` best candidates, best first.
 
-    A stable sort keeps the lowest index among ties, as np.argmax does, so width 1 matches greedy.
+    Among ties the lowest index wins, as np.argmax does, so width 1 matches greedy. A partition finds
+    each row's width-th best score in linear time; only the ``width`` chosen candidates get sorted.
     """
-    return np.argsort(-candidates, axis=1, kind="stable")[:, :width]
+    rows, count = candidates.shape
+    if width >= count:
+        return np.argsort(-candidates, axis=1, kind="stable")[:, :width]
+    threshold = np.partition(candidates, count - width, axis=1)[:, count - width, None]
+    better, tied = candidates > threshold, candidates == threshold
+    room = width - better.sum(axis=1, keepdims=True)  # places left for the tied, lowest index first
+    chosen = better | (tied & (np.cumsum(tied, axis=1) <= room))
+    indices = np.nonzero(chosen)[1].reshape(rows, width)
+    order = np.argsort(-np.take_along_axis(candidates, indices, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(indices, order, axis=1)
 
 
 def beam_search(step: StepFn, state: State, start: int, end: int, width: int, max_len: int,
@@ -88,7 +99,8 @@ def beam_search(step: StepFn, state: State, start: int, end: int, width: int, ma
     At each step every live beam is extended by every token and the ``width`` best extensions by summed
     log-probability survive, their state rows gathered from the beam each came from. An extension that
     ends the caption leaves the beam as a finished hypothesis; an image stops once ``width`` hypotheses
-    have finished (or at ``max_len``, when its live beams count as hypotheses too). Width 1 is greedy.
+    have finished (or at ``max_len``, when its live beams count as hypotheses too), and its rows leave the
+    state, so the step function only ever computes images still searching. Width 1 is greedy.
     """
     if width < 1:
         raise ValueError(f"beam width must be at least 1, got {width}")
@@ -98,41 +110,45 @@ def beam_search(step: StepFn, state: State, start: int, end: int, width: int, ma
     scores = _initial_scores(n, width)
     sequences = np.zeros((n, width, 0), dtype=np.int32)
     finished: list[list[Hypothesis]] = [[] for _ in range(n)]
-    done = np.zeros(n, dtype=bool)
+    live = np.arange(n)  # the images still searching, in the order of the state's rows
     for _ in range(max_len):
         log_probs, state = step(tokens, state)
         vocab_size = log_probs.shape[1]
-        candidates = (scores[:, :, None] + log_probs.reshape(n, width, vocab_size)).reshape(n, -1)
+        candidates = (scores[live, :, None] + log_probs.reshape(len(live), width, vocab_size)).reshape(len(live), -1)
         best = _top_candidates(candidates, width)
         origin, new_tokens = best // vocab_size, (best % vocab_size).astype(np.int32)
-        scores = np.take_along_axis(candidates, best, axis=1)
-        sequences = np.concatenate(
-            [np.take_along_axis(sequences, origin[:, :, None], axis=1), new_tokens[:, :, None]], axis=2)
-        _retire_finished(scores, sequences, new_tokens == end, done, finished, length_penalty)
-        done |= np.array([len(f) >= width for f in finished]) | ~np.isfinite(scores).any(axis=1)
-        if done.all():
+        scores[live] = np.take_along_axis(candidates, best, axis=1)
+        sequences = np.concatenate([sequences, np.zeros((n, width, 1), np.int32)], axis=2)
+        sequences[live] = np.concatenate(
+            [np.take_along_axis(sequences[live, :, :-1], origin[:, :, None], axis=1), new_tokens[:, :, None]], axis=2)
+        _retire_finished(live, scores, sequences, new_tokens == end, finished, length_penalty)
+        searching = np.array([len(finished[i]) < width for i in live]) & np.isfinite(scores[live]).any(axis=1)
+        if not searching.any():
+            live = live[searching]
             break
-        rows = (np.arange(n)[:, None] * width + origin).reshape(-1)
-        state, tokens = _gather(state, rows), new_tokens.reshape(-1)
-    _retire_unfinished(scores, sequences, done, finished, length_penalty)
+        rows = (np.arange(len(live))[:, None] * width + origin)[searching].reshape(-1)
+        state, tokens, live = _gather(state, rows), new_tokens[searching].reshape(-1), live[searching]
+    _retire_unfinished(live, scores, sequences, finished, length_penalty)
     return [max(hypotheses, key=lambda h: h[0])[1] if hypotheses else [] for hypotheses in finished]
 
 
-def _retire_finished(scores: np.ndarray, sequences: np.ndarray, ended: np.ndarray, done: np.ndarray,
+def _retire_finished(live: np.ndarray, scores: np.ndarray, sequences: np.ndarray, ended: np.ndarray,
                      finished: list[list[Hypothesis]], length_penalty: float) -> None:
-    """Move beams that just produced the end token into ``finished`` and take them out of the beam."""
-    for image, beam in zip(*np.nonzero(ended & np.isfinite(scores))):
-        if done[image] or len(finished[image]) >= scores.shape[1]:
-            continue
-        tokens = sequences[image, beam].tolist()
-        finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty),
-                                tokens[:-1]))
-    scores[ended] = -np.inf
+    """Move the beams of ``live`` images that just produced the end token into ``finished`` and out of the beam."""
+    width = scores.shape[1]
+    for position, beam in zip(*np.nonzero(ended & np.isfinite(scores[live]))):
+        image = live[position]
+        if len(finished[image]) < width:
+            tokens = sequences[image, beam].tolist()
+            finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty),
+                                    tokens[:-1]))
+        scores[image, beam] = -np.inf
 
 
-def _retire_unfinished(scores: np.ndarray, sequences: np.ndarray, done: np.ndarray,
+def _retire_unfinished(live: np.ndarray, scores: np.ndarray, sequences: np.ndarray,
                        finished: list[list[Hypothesis]], length_penalty: float) -> None:
     """At max_len, the live beams of images still searching become hypotheses as they stand."""
-    for image, beam in zip(*np.nonzero(np.isfinite(scores) & ~done[:, None])):
-        tokens = sequences[image, beam].tolist()
-        finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty), tokens))
+    for image in live:
+        for beam in np.flatnonzero(np.isfinite(scores[image])):
+            tokens = sequences[image, beam].tolist()
+            finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty), tokens))

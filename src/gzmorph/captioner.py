@@ -11,6 +11,7 @@ Training unrolls the decoder over the caption with teacher forcing; decoding cal
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
@@ -42,16 +43,30 @@ class AttentionDecoder(keras.Model):
         return features, self.attend_features(features), self.init_h(image), self.init_c(image)
 
     def attend(self, features, projected, h):
-        scores = self.attention_score(ops.tanh(projected + ops.expand_dims(self.attend_hidden(h), 1)))
-        weights = ops.softmax(scores, axis=1)
-        return ops.sum(weights * features, axis=1), ops.squeeze(weights, -1)
+        """Context vectors and attention weights for ``h``, whose rows are the images' rows of ``features``
+        repeated beam by beam (row image * beams + beam): one beam per image when training, several in beam
+        search, where repeating the feature map per beam would copy it at every step."""
+        n, locations = ops.shape(features)[0], ops.shape(features)[1]
+        hidden = ops.reshape(self.attend_hidden(h), (n, -1, 1, ops.shape(projected)[-1]))  # (n, beams, 1, a)
+        scores = self.attention_score(ops.tanh(ops.expand_dims(projected, 1) + hidden))[..., 0]
+        weights = ops.softmax(scores, axis=-1)  # (n, beams, locations)
+        context = ops.einsum("nbl,nld->nbd", weights, features)
+        return ops.reshape(context, (-1, ops.shape(features)[-1])), ops.reshape(weights, (-1, locations))
 
     def step(self, tokens, features, projected, h, c, training=False):
+        """Next-token logits for ``tokens``, one per row of ``h`` and ``c`` (see ``attend``)."""
         context, weights = self.attend(features, projected, h)
         x = ops.concatenate([self.embed(tokens), context], axis=-1)
         out, (h, c) = self.cell(x, [h, c], training=training)
         logits = self.logits(self.drop(ops.concatenate([out, context], axis=-1), training=training))
         return logits, h, c, weights
+
+    # Traced once per decoder and kept with it: every caption batch reuses the trace, which costs far
+    # more than a step.
+    @tf.function(reduce_retracing=True)
+    def log_prob_step(self, tokens, features, projected, h, c):
+        logits, h, c, _ = self.step(tokens, features, projected, h, c)
+        return tf.nn.log_softmax(logits), h, c
 
     def call(self, inputs, training=False):
         """Teacher forcing: ``tokens`` (batch, T) in, next-token logits (batch, T, vocab) out."""
@@ -74,21 +89,35 @@ def compile_decoder(decoder: AttentionDecoder, learning_rate: float) -> None:
 
 
 class StepFunction:
-    """Adapts the decoder to gzmorph.beam's protocol: numpy tokens and state in, log-probabilities out."""
+    """Adapts the decoder to gzmorph.beam's protocol: numpy tokens and state in, log-probabilities out.
+
+    ``initial_state`` binds a batch of images: their feature maps stay here, fixed for the whole search,
+    and the state is each row's image number and the LSTM's (h, c), which beam search repeats per beam,
+    reorders and drops cheaply. Rows come grouped by image, as many per image (its beams) for every image.
+    """
 
     def __init__(self, decoder: AttentionDecoder):
         self.decoder = decoder
-        self._step = tf.function(self._log_prob_step, reduce_retracing=True)
+        self._features = self._projected = None
+        self._images = None  # the images of the rows at the last step, and their features below
+        self._live = ()
 
-    def _log_prob_step(self, tokens, features, projected, h, c):
-        logits, h, c, _ = self.decoder.step(tokens, features, projected, h, c)
-        return tf.nn.log_softmax(logits), h, c
-
-    def initial_state(self, features, summary) -> tuple:
-        start = self.decoder.start(tf.convert_to_tensor(features), tf.convert_to_tensor(summary))
-        return tuple(t.numpy() for t in start)
+    def initial_state(self, features, summary) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        features, projected, h, c = self.decoder.start(tf.convert_to_tensor(features), tf.convert_to_tensor(summary))
+        self._features, self._projected = features, projected
+        self._images, self._live = np.arange(len(h)), (features, projected)
+        return self._images, h.numpy(), c.numpy()
 
     def __call__(self, tokens, state):
-        features, projected, h, c = state
-        log_probs, h, c = self._step(tf.convert_to_tensor(tokens, tf.int32), features, projected, h, c)
-        return log_probs.numpy(), (features, projected, h.numpy(), c.numpy())
+        rows_image, h, c = state
+        features, projected = self._features_of(np.unique(rows_image))
+        tokens = tf.convert_to_tensor(tokens, tf.int32)
+        log_probs, h, c = self.decoder.log_prob_step(tokens, features, projected, h, c)
+        return log_probs.numpy(), (rows_image, h.numpy(), c.numpy())
+
+    def _features_of(self, images: np.ndarray) -> tuple:
+        """The feature maps of ``images``, gathered again only when an image has left the search."""
+        if not np.array_equal(images, self._images):
+            self._images = images
+            self._live = (tf.gather(self._features, images), tf.gather(self._projected, images))
+        return self._live

@@ -89,7 +89,7 @@ def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerPa
 
 
 def generate_captions(decoder: AttentionDecoder, encoded: Encoded, vocab: list[str], max_len: int,
-                      beam_width: int = 1, length_penalty: float = 0.0, batch_size: int = 128) -> list[str]:
+                      beam_width: int = 1, length_penalty: float = 0.0, batch_size: int = 512) -> list[str]:
     """Captions for encoded images: greedy when ``beam_width`` is 1, beam search otherwise."""
     step = StepFunction(decoder)
     start, end = vocab.index(START), vocab.index(END)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from gzmorph.encoders import FEATURES, encode
+from gzmorph.encoders import FEATURES, encode, precision_policy
 from gzmorph.rule import CLASSES
 from gzmorph.tree import QUESTIONS, VOTE_COLUMNS
 
@@ -42,9 +42,12 @@ def masked_mse(y_true, y_pred):
 
 
 def build_classifier(image_size: int, backbone: str = "small_cnn", width: int = 32,
-                     dropout: float = 0.3, weights: str = "none") -> keras.Model:
+                     dropout: float = 0.3, weights: str = "none", precision: str = "float32") -> keras.Model:
+    """``precision`` applies to the encoder, where the time goes; the heads stay float32, so the
+    probabilities and vote fractions (and their losses) keep full precision."""
     images = keras.Input((image_size, image_size, 3), name="image")
-    features = encode(images, backbone, width, weights)
+    with precision_policy(precision):
+        features = encode(images, backbone, width, weights)
     pooled = layers.GlobalAveragePooling2D(name="pool")(features)
     pooled = layers.Dropout(dropout, name="dropout")(pooled)
     hidden = layers.Dense(128, activation="relu", name="hidden")(pooled)
@@ -65,3 +68,10 @@ def compile_classifier(model: keras.Model, learning_rate, vote_loss_weight: floa
 def encoder_of(model: keras.Model) -> keras.Model:
     """The classifier's image -> spatial feature map part, shared with the captioner and Grad-CAM."""
     return keras.Model(model.input, model.get_layer(FEATURES).output, name="encoder")
+
+
+def with_features(model: keras.Model) -> keras.Model:
+    """The classifier with its feature map as a third output (named FEATURES): what the captioner needs
+    comes out of the same forward pass as the classes and votes, not from a second one."""
+    return keras.Model(model.input, {**model.output, FEATURES: model.get_layer(FEATURES).output},
+                       name="classifier_with_features")

@@ -45,7 +45,8 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
                VOTES_OUTPUT: np.ones(len(train.classes), np.float32)}
     batches = batches_for(params.strategy, train.images, targets(train), batch_size, seed=seed, weights=weights)
     with strategy.scope():  # the variables made here (weights, optimizer, metrics) live on every replica
-        model = build_classifier(size, params.backbone, params.width, params.dropout, params.weights)
+        model = build_classifier(size, params.backbone, params.width, params.dropout, params.weights,
+                                 params.precision)
         trainer = with_augmentation(model, params, seed)
         compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
                            params.vote_loss_weight)

@@ -1,6 +1,6 @@
 """The ``gzmorph`` command: use the trained models on your own images, or score them on a labelled folder.
 
-    gzmorph predict PATH... --output predictions.csv [--gradcam DIR]
+    gzmorph predict PATH... --output predictions.csv [--tta] [--gradcam DIR]
     gzmorph evaluate --data FOLDER [--output metrics.json]
 
 Run it from the repository root: the models come from models/ (DVC outputs) and the settings from
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from gzmorph.errors import cli
@@ -28,9 +29,11 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("paths", nargs="+", metavar="PATH", help="JPEG or PNG files, folders of them, or globs")
     predict.add_argument("--output", "-o", type=Path, required=True, help="results, .csv or .json")
     predict.add_argument("--gradcam", type=Path, metavar="DIR", help="also write a Grad-CAM PNG per image here")
+    predict.add_argument("--tta", action="store_true",
+                         help="average over the 8 rotations and flips, as the evaluate stage does (8x slower)")
     predict.add_argument("--no-captions", dest="captions", action="store_false",
                          help="classify only (faster; no captioner needed)")
-    predict.add_argument("--batch-size", type=int, default=256, help="images per batch (default 256)")
+    predict.add_argument("--batch-size", type=int, default=512, help="images per batch (default 512)")
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="score the models on a labelled folder",
@@ -66,7 +69,7 @@ def run_predict(args: argparse.Namespace) -> None:
     from gzmorph.params import load_params
     from gzmorph.prediction import load_models, settings_from
 
-    settings = settings_from(load_params(args.params))
+    settings = replace(settings_from(load_params(args.params)), tta=args.tta)
     models = load_models(args.models, captions=args.captions)
     rows, problems = predict_files(paths, models, settings, args.batch_size, args.gradcam)
     write_predictions(rows, output, models.vote_columns)

@@ -5,6 +5,8 @@ through it, so every backbone must end in a layer of that name.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import keras
@@ -35,7 +37,7 @@ def small_cnn(images, width: int):
         x = conv_block(x, width * factor, name=f"block{i + 1}")
     x = layers.Conv2D(width * 8, 3, padding="same", use_bias=False, name="block4_conv")(x)
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="block4_bn")(x)
-    return layers.ReLU(name=FEATURES)(x)
+    return layers.ReLU(name=FEATURES, dtype="float32")(x)
 
 
 def resnet50(images, weights: str):
@@ -53,10 +55,23 @@ def resnet50(images, weights: str):
     except Exception as error:  # noqa: BLE001
         raise GzmorphError(f"train_classifier.weights: cannot load {weights!r} ({str(error).splitlines()[0]}); "
                            "give none or a local ResNet50 no-top weights file") from None
-    return layers.Identity(name=FEATURES)(base(x))
+    return layers.Identity(name=FEATURES, dtype="float32")(base(x))
+
+
+@contextmanager
+def precision_policy(precision: str) -> Iterator[None]:
+    """Layers made inside compute in ``precision`` (float32, or mixed_bfloat16: bfloat16 maths, float32
+    weights), and keep it when saved and loaded."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(precision)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def encode(images, backbone: str, width: int, weights: str):
+    """The FEATURES map of ``images``, float32 whatever precision the encoder computes in."""
     if backbone == "small_cnn":
         return small_cnn(images, width)
     if backbone == "resnet50":

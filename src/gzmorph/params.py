@@ -77,6 +77,7 @@ class ClassifierParams:
     vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 50.0
     balance_classes: bool = False
     augment: Augmentation = field(default_factory=Augmentation)
+    precision: Literal["float32", "mixed_bfloat16"] = "float32"  # the encoder's arithmetic
     # tf.distribute: batch_size is per replica; see gzmorph.distribute
     strategy: Literal["default", "mirrored", "multi_worker"] = "default"
     checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes
