@@ -51,18 +51,25 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
         compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
                            params.vote_loss_weight)
     curves_file.parent.mkdir(parents=True, exist_ok=True)
+    backup = backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.ids.tobytes(), val.ids.tobytes())
     history = trainer.fit(
         batches,
         validation_data=batches_for(params.strategy, val.images, targets(val), batch_size),
         epochs=params.epochs,
         callbacks=[
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
-            keras.callbacks.CSVLogger(str(curves_file)),
-            backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.ids.tobytes(), val.ids.tobytes()),
+            # The backup before the curves row: a run stopped between the two resumes after that epoch,
+            # and a resumed run adds its rows to the curves the stopped one wrote.
+            backup,
+            keras.callbacks.CSVLogger(str(curves_file), append=resumes(backup)),
         ],
         verbose=2,
     )
     return model, history.history
+
+
+def resumes(backup: keras.callbacks.BackupAndRestore) -> bool:
+    return (Path(backup.backup_dir) / "training_metadata.json").is_file()
 
 
 def cosine_schedule(learning_rate: float, steps: int):

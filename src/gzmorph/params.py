@@ -70,14 +70,14 @@ class ClassifierParams:
     weights: str = "none"  # resnet50 only: none, imagenet, or a local weights file
     width: Annotated[int, Positive] = 32
     dropout: Fraction = 0.3
-    epochs: Annotated[int, Positive] = 40
+    epochs: Annotated[int, Positive] = 90
     batch_size: Annotated[int, Positive] = 64
     learning_rate: Annotated[float, Positive] = 0.002
-    patience: Annotated[int, annotated_types.Ge(1)] = 15
+    patience: Annotated[int, annotated_types.Ge(1)] = 20
     vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 50.0
     balance_classes: bool = False
     augment: Augmentation = field(default_factory=Augmentation)
-    precision: Literal["float32", "mixed_bfloat16"] = "float32"  # the encoder's arithmetic
+    precision: Literal["float32", "mixed_bfloat16"] = "mixed_bfloat16"  # the encoder's arithmetic
     # tf.distribute: batch_size is per replica; see gzmorph.distribute
     strategy: Literal["default", "mirrored", "multi_worker"] = "default"
     checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes
@@ -86,8 +86,8 @@ class ClassifierParams:
 @dataclass(frozen=True)
 class CaptionerParams:
     embed_dim: Annotated[int, Positive] = 64
-    units: Annotated[int, Positive] = 256
-    attention_units: Annotated[int, Positive] = 128
+    units: Annotated[int, Positive] = 128
+    attention_units: Annotated[int, Positive] = 64
     dropout: Annotated[float, annotated_types.Interval(ge=0.0, lt=1.0)] = 0.2
     epochs: Annotated[int, Positive] = 20
     batch_size: Annotated[int, Positive] = 64
