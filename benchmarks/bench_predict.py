@@ -7,9 +7,10 @@ result table), for four set-ups: classifier only or with beam-search captions, w
 test-time augmentation. `gzmorph predict` runs with captions and without TTA unless told otherwise
 (--no-captions, --tta). Target: >= 500 images/s on 2 cores at the default image size (64 px).
 
-Without --models (or when it holds no trained models) the models are the default architecture from
-params.yaml's defaults, untrained: speed does not depend on the weights, except that an untrained
-decoder never ends a caption early, so its caption figures are the worst case (max_len steps).
+When the models folder (--models, default models/) holds no trained models, the models are the
+default architecture from params.yaml's defaults, untrained: speed does not depend on the weights,
+except that an untrained decoder never ends a caption early, so its caption figures are the worst case
+(max_len steps).
 The images are read where they lie; nothing is copied into the project.
 """
 from __future__ import annotations
@@ -32,7 +33,8 @@ from gzmorph.batch_prediction import predict_files  # noqa: E402
 from gzmorph.caption_data import references_for  # noqa: E402
 from gzmorph.captions import build_vocab, encoded_length  # noqa: E402
 from gzmorph.captioner import AttentionDecoder  # noqa: E402
-from gzmorph.classifier import build_classifier, encoder_of  # noqa: E402
+from gzmorph.classifier import build_classifier, with_features  # noqa: E402
+from gzmorph.encoders import FEATURES  # noqa: E402
 from gzmorph.labels import clean_labels, read_table  # noqa: E402
 from gzmorph.model_files import save_model  # noqa: E402
 from gzmorph.params import CaptionerParams, ClassifierParams, Params  # noqa: E402
@@ -60,13 +62,13 @@ def untrained_models(out_dir: Path, size: int = 64) -> Path:
     clf = ClassifierParams()
     classifier = build_classifier(size, clf.backbone, clf.width, clf.dropout, precision=clf.precision)
     save_model(out_dir / "classifier", classifier, {
-        "class_from": "softmax", "vote_columns": VOTE_COLUMNS, "train_vote_means": [0.1] * len(VOTE_COLUMNS),
-        "image_size": size, "crop": 207})
+        "class_from": "softmax", "class_scale": [1.0] * len(CLASSES), "vote_columns": VOTE_COLUMNS,
+        "train_vote_means": [0.1] * len(VOTE_COLUMNS), "image_size": size, "crop": 207})
     vocab, max_len = sample_vocabulary()
     cap = CaptionerParams()
     decoder = AttentionDecoder(len(vocab), cap.embed_dim, cap.units, cap.attention_units, cap.dropout,
                                name="captioner")
-    features = encoder_of(classifier)(np.zeros((1, size, size, 3), np.float32))
+    features = with_features(classifier)(np.zeros((1, size, size, 3), np.float32))[FEATURES]
     decoder((features, np.zeros((1, len(CLASSES) + len(VOTE_COLUMNS)), np.float32), np.zeros((1, 2), np.int32)))
     save_model(out_dir / "captioner", decoder, {"max_len": max_len, "most_frequent_caption": "", "vocab": vocab})
     return out_dir

@@ -96,7 +96,7 @@ def test_predict_with_tta_gives_the_evaluate_stages_classes_and_captions(tiny_pi
 
     rows = pd.read_csv(output, keep_default_na=False).assign(GalaxyID=lambda t: [Path(f).stem for f in t["file"]])
     merged = examples.merge(rows, on="GalaxyID", validate="one_to_one")
-    assert len(merged) == len(examples)
+    assert len(merged) == len(examples) and (merged["caption"] != "").all()
     assert merged["class"].tolist() == merged["predicted_class"].tolist()
     assert merged["caption"].tolist() == merged["beam"].tolist()
 

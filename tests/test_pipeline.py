@@ -3,9 +3,10 @@ import json
 
 import pytest
 
-from conftest import run, stages_run
+from conftest import UP_TO_DATE, run, stages_run
 
 
+@pytest.mark.slow
 def test_dvc_repro_writes_every_metric_and_plot(tiny_pipeline):
     root = tiny_pipeline
     classifier = json.loads((root / "metrics/classifier.json").read_text())
@@ -18,7 +19,7 @@ def test_dvc_repro_writes_every_metric_and_plot(tiny_pipeline):
     for plot in ("confusion.csv", "confusion.png", "gallery.png", "gradcam.png", "train_classifier.csv",
                  "train_captioner.csv", "examples.csv"):
         assert (root / "plots" / plot).stat().st_size > 0
-    assert run(["dvc", "status"], root).strip().endswith("Data and pipelines are up to date.")
+    assert run(["dvc", "status"], root).strip().endswith(UP_TO_DATE)
 
 
 @pytest.mark.slow

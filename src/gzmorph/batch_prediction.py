@@ -13,10 +13,7 @@ from gzmorph.image_files import Batch, decoded_batches
 from gzmorph.prediction import Models, Settings, predict_images
 from gzmorph.prediction_output import heatmap_paths, prediction_rows, write_heatmap
 
-DEFAULT_BATCH_SIZE = 512
-
-
-def predict_files(paths: list[Path], models: Models, settings: Settings, batch_size: int = DEFAULT_BATCH_SIZE,
+def predict_files(paths: list[Path], models: Models, settings: Settings, batch_size: int,
                   gradcam_dir: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The prediction table of the readable files, and one line per file that could not be read."""
     tables, problems, heatmap_names = [], [], set()

@@ -8,19 +8,15 @@ import keras
 import numpy as np
 
 from gzmorph.augment import predict_with_tta
-from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, encoder_of
+from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, with_features
 from gzmorph.beam import beam_search, greedy_decode
 from gzmorph.captioner import AttentionDecoder, StepFunction, compile_decoder
 from gzmorph.captions import END, START, decode
 from gzmorph.batches import Batches
 from gzmorph.datasets import Split
+from gzmorph.encoders import FEATURES
 from gzmorph.seeding import seed_everything
 from gzmorph.params import CaptionerParams
-
-
-def encoder_features(encoder: keras.Model, images, batch_size: int = 256) -> np.ndarray:
-    """The encoder's spatial feature maps, computed once: the encoder stays frozen while the decoder learns."""
-    return encoder.predict(np.asarray(images), batch_size=batch_size, verbose=0).astype(np.float32)
 
 
 class Encoded(NamedTuple):
@@ -30,16 +26,20 @@ class Encoded(NamedTuple):
     summary: np.ndarray  # (n, 5 + 37) the classifier's class probabilities and predicted vote fractions
 
 
-def summary_of(outputs: dict) -> np.ndarray:
-    return np.concatenate([outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT]], axis=1).astype(np.float32)
+def predict_with_features(predictor: keras.Model, images, tta: bool) -> dict:
+    """A ``with_features`` classifier's outputs in one pass: classes and votes (averaged over the 8 views
+    with ``tta``), and the feature map of the image as it is, which the decoder attends over."""
+    return predict_with_tta(predictor, np.asarray(images), tta, unaveraged=(FEATURES,))
 
 
-def encode_images(classifier: keras.Model, images, tta: bool, outputs: dict | None = None) -> Encoded:
-    """Features and summary; pass the classifier's ``outputs`` when they are already computed."""
-    images = np.asarray(images)
-    if outputs is None:
-        outputs = predict_with_tta(classifier, images, tta)
-    return Encoded(encoder_features(encoder_of(classifier), images), summary_of(outputs))
+def encoded_from(outputs: dict) -> Encoded:
+    summary = np.concatenate([outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT]], axis=1).astype(np.float32)
+    return Encoded(outputs[FEATURES], summary)
+
+
+def encode_images(classifier: keras.Model, images, tta: bool) -> Encoded:
+    """Features and summary of ``images``; the encoder stays frozen while the decoder learns."""
+    return encoded_from(predict_with_features(with_features(classifier), images, tta))
 
 
 class CaptionBatches(Batches):

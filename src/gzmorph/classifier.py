@@ -65,11 +65,6 @@ def compile_classifier(model: keras.Model, learning_rate, vote_loss_weight: floa
     )
 
 
-def encoder_of(model: keras.Model) -> keras.Model:
-    """The classifier's image -> spatial feature map part, shared with the captioner and Grad-CAM."""
-    return keras.Model(model.input, model.get_layer(FEATURES).output, name="encoder")
-
-
 def with_features(model: keras.Model) -> keras.Model:
     """The classifier with its feature map as a third output (named FEATURES): what the captioner needs
     comes out of the same forward pass as the classes and votes, not from a second one."""

@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from gzmorph.augment import predict_with_tta
-from gzmorph.captioner_training import encode_images, generate_captions
+from gzmorph.captioner_training import encoded_from, generate_captions, predict_with_features
 from gzmorph.captions import CaptionConfig, describe_table, stated_features
-from gzmorph.classifier import VOTES_OUTPUT
+from gzmorph.classifier import VOTES_OUTPUT, with_features
 from gzmorph.classifier_training import predict_classes
 from gzmorph.datasets import Split
 from gzmorph.model_files import Trained
@@ -44,12 +43,13 @@ def vote_rmse(predicted: np.ndarray, true: np.ndarray) -> float:
 
 
 def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool):
-    """Metrics and per-galaxy predictions (class index, class probabilities, votes) on ``split``.
+    """Metrics and per-galaxy predictions (class index; outputs: class probabilities, votes and the
+    feature map the captioner needs) on ``split``.
 
     The constant baseline predicts the training split's mean votes, kept in the model's metadata so
     that any labelled folder can be scored the same way.
     """
-    outputs = predict_with_tta(classifier.model, np.asarray(split.images), tta)
+    outputs = predict_with_features(with_features(classifier.model), split.images, tta)
     predicted = predict_classes(outputs, classifier.meta, rule)
     metrics = classification_metrics(split.classes, predicted)
     true_votes = split.votes
@@ -76,7 +76,7 @@ def score_captioner(classifier: Trained, captioner: Trained, split: Split,
     refs = [references[str(g)] for g in split.ids]
     votes = split.table[split.vote_columns]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
-    encoded = encode_images(classifier.model, split.images, tta=False, outputs=outputs)
+    encoded = encoded_from(outputs)
     vocab, max_len = captioner.meta["vocab"], captioner.meta["max_len"]
     generated = {
         "greedy": generate_captions(captioner.model, encoded, vocab, max_len),
@@ -96,7 +96,6 @@ class Scores(NamedTuple):
     classifier: dict
     captioner: dict
     predicted: np.ndarray  # class index per galaxy
-    outputs: dict  # the classifier's (TTA) outputs
     generated: dict  # captions by decoder and baseline
 
 
@@ -107,7 +106,7 @@ def score_models(classifier: Trained, captioner: Trained, split: Split, referenc
     clf_metrics, predicted, outputs = score_classifier(classifier, split, params.clean_labels.rule, settings.tta)
     cap_metrics, generated = score_captioner(classifier, captioner, split, references, params.build_captions,
                                              outputs, predicted, settings.beam_width, settings.length_penalty)
-    return Scores(clf_metrics, cap_metrics, predicted, outputs, generated)
+    return Scores(clf_metrics, cap_metrics, predicted, generated)
 
 
 def example_rows(classes: np.ndarray, per_class: int) -> np.ndarray:

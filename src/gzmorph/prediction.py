@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 import keras
 import numpy as np
 
-from gzmorph.augment import predict_with_tta
-from gzmorph.captioner_training import Encoded, generate_captions, summary_of
+from gzmorph.captioner_training import encoded_from, generate_captions, predict_with_features
 from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, with_features
 from gzmorph.classifier_training import predict_classes
-from gzmorph.encoders import FEATURES
 from gzmorph.model_files import CAPTIONER_DIR, CLASSIFIER_DIR, Trained, load_model
 from gzmorph.params import Params
 from gzmorph.rule import Rule
@@ -31,9 +30,12 @@ MODELS_DIR = CLASSIFIER_DIR.parent
 class Models:
     classifier: Trained
     captioner: Trained | None  # None when captions are not wanted
-    # The classifier with its feature map as an output, built once: a new Model per batch would retrace
-    # its predict function batch after batch.
-    predictor: keras.Model
+
+    @cached_property
+    def predictor(self) -> keras.Model:
+        """The classifier with its feature map as an output, built once: a new Model per batch would
+        retrace its predict function batch after batch."""
+        return with_features(self.classifier.model)
 
     @property
     def crop(self) -> int:
@@ -81,21 +83,20 @@ def load_models(models_dir: Path = MODELS_DIR, captions: bool = True) -> Models:
             # (a failure would raise), so the warning tells a user of this command nothing.
             warnings.filterwarnings("ignore", message=".*build_from_config.*")
             captioner = load_model(models_dir / CAPTIONER_DIR.name, "train_captioner")
-    return Models(classifier, captioner, with_features(classifier.model))
+    return Models(classifier, captioner)
 
 
 def predict_images(models: Models, images: np.ndarray, settings: Settings) -> Predictions:
     """Predictions for a batch of model-ready images, (n, size, size, 3) uint8."""
-    outputs = predict_with_tta(models.predictor, images, settings.tta, unaveraged=(FEATURES,))
+    outputs = predict_with_features(models.predictor, images, settings.tta)
     classes = predict_classes(outputs, models.classifier.meta, settings.rule)
     captions = caption_images(models, outputs, settings) if models.captioner else None
     return Predictions(classes, outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT], captions)
 
 
 def caption_images(models: Models, outputs: dict, settings: Settings) -> list[str]:
-    """Beam-search captions from the predictor's outputs: what encode_images gives the evaluate stage
-    (the feature map of the image as it is, the classifier's outputs with or without TTA)."""
-    encoded = Encoded(outputs[FEATURES], summary_of(outputs))
+    """Beam-search captions from the predictor's outputs, as the evaluate stage makes them."""
+    encoded = encoded_from(outputs)
     meta = models.captioner.meta
     return generate_captions(models.captioner.model, encoded, meta["vocab"], meta["max_len"],
                              settings.beam_width, settings.length_penalty)
