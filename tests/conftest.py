@@ -54,13 +54,27 @@ def tiny_project(root: Path, n_galaxies: int = 160) -> Path:
     table.to_csv(root / "data" / "sample" / "training_solutions_rev1.csv", index=False)
     for galaxy in table["GalaxyID"]:
         shutil.copy(SAMPLE / "images_training_rev1" / f"{galaxy}.jpg", images)
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    for section, values in TINY.items():
-        params[section].update(values)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(root / "params.yaml", by_key(TINY))
     run(["git", "init", "-q"], root)
     commit(root, "tiny")
     return root
+
+
+def set_params(file: Path, changes: dict, source: Path | None = None) -> None:
+    """Write ``file``: the params of ``source`` (``file`` itself by default) with each dotted key set."""
+    params = yaml.safe_load((source or file).read_text())
+    for key, value in changes.items():
+        *sections, last = key.split(".")
+        target = params
+        for section in sections:
+            target = target[section]
+        target[last] = value
+    file.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def by_key(sections: dict[str, dict]) -> dict:
+    """{section: {name: value}} as {"section.name": value}."""
+    return {f"{section}.{name}": value for section, values in sections.items() for name, value in values.items()}
 
 
 def commit(root: Path, message: str) -> None:

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from PIL import Image, ImageDraw
 
 from gzmorph.images import load_galaxy
@@ -29,7 +28,7 @@ from gzmorph.packing import read_images
 from gzmorph.rule import Rule
 from gzmorph.splitting import assign_splits, pack_splits
 from gzmorph.tree import ID_COLUMN
-from conftest import REPO, dvc_env, tiny_project
+from conftest import REPO, by_key, dvc_env, set_params, tiny_project
 from test_labels import ROWS_BY_CLASS, assert_accounting, table_frame, write_csv
 
 KAGGLE = Path(__file__).resolve().parents[2] / "shared" / "gz2" / "kaggle"
@@ -196,11 +195,8 @@ def run_stage(script: str, project: Path, timeout: float = 120) -> subprocess.Co
 def stage_project(root: Path, raw_dir: Path, extra_params: dict[str, dict] | None = None) -> Path:
     """The stage scripts and params.yaml in `root`, reading the raw data from `raw_dir`."""
     shutil.copytree(REPO / "stages", root / "stages", ignore=shutil.ignore_patterns("__pycache__"))
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["data"]["raw_dir"] = str(raw_dir)
-    for section, values in (extra_params or {}).items():
-        params[section].update(values)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(root / "params.yaml", {"data.raw_dir": str(raw_dir), **by_key(extra_params or {})},
+               source=REPO / "params.yaml")
     return root
 
 

@@ -23,7 +23,7 @@ from gzmorph.params import Augmentation, ClassifierParams
 
 TIMEOUT_S = 240
 # Trains the packed set in argv[1] on argv[2] logical CPU devices, once per (strategy, batch size per
-# replica) in argv[3]; prints the histories as one JSON line.
+# replica) in argv[3]; prints the histories, each with the strategy's replica count, as one JSON line.
 TRAIN = """
 import json, sys
 from pathlib import Path
@@ -31,18 +31,21 @@ import tensorflow as tf
 folder, devices, runs = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
-from gzmorph.classifier_training import fit_classifier
+from gzmorph import classifier_training
 from gzmorph.datasets import load_split
 from gzmorph.params import Augmentation, ClassifierParams
+made = []
+make_strategy = classifier_training.make_strategy
+classifier_training.make_strategy = lambda name: made.append(make_strategy(name)) or made[-1]
 histories = {}
 for strategy, batch_size in runs:
     # float32: bfloat16 rounding would add its own differences to the strategies' (order of sums, BatchNorm)
     params = ClassifierParams(width=4, epochs=1, batch_size=batch_size, learning_rate=0.01, strategy=strategy,
                               checkpoint_dir=str(folder / "ckpt"), augment=Augmentation(rotate=False, shift=0.0, zoom=0.0),
                               precision="float32")
-    _, history = fit_classifier(load_split(folder, "train"), load_split(folder, "val"), params, 0,
-                                folder / f"curves-{strategy}-{sys.argv[4]}.csv")
-    histories[strategy] = history
+    _, history = classifier_training.fit_classifier(load_split(folder, "train"), load_split(folder, "val"),
+                                                    params, 0, folder / f"curves-{strategy}-{sys.argv[4]}.csv")
+    histories[strategy] = {**history, "replicas": made[-1].num_replicas_in_sync}
 print("HISTORIES " + json.dumps(histories))
 """
 
@@ -104,6 +107,7 @@ def test_mirrored_on_two_logical_cpus_gives_the_default_strategys_metrics(tmp_pa
                           capture_output=True, text=True, timeout=TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]
     runs = histories(done.stdout)
+    assert (runs["default"]["replicas"], runs["mirrored"]["replicas"]) == (1, 2)
     # Not equal: the replicas sum their gradients in another order, BatchNorm normalises each replica's
     # half batch, and the two strategies read the batches through different pipelines (in another order).
     for metric in ("loss", "class_loss", "votes_loss", "val_loss", "val_votes_loss"):
@@ -131,6 +135,7 @@ def test_two_workers_on_localhost_train_an_epoch_together(tmp_path):
     for worker, (stdout, stderr) in zip(workers, outputs):
         assert worker.returncode == 0, stderr[-3000:]
     runs = [histories(stdout)["multi_worker"] for stdout, _ in outputs]
+    assert runs[0]["replicas"] == 2
     assert len(runs[0]["loss"]) == 1 and np.isfinite(runs[0]["loss"][0])
     assert runs[0] == runs[1]  # one synchronous training: every worker reports the same metrics
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import STAGES, run, stages_run, tiny_project
+from conftest import STAGES, run, set_params, stages_run, tiny_project
 from gzmorph.params import Params
 
 DATA_STAGES = ("clean_labels", "split", "build_captions")  # seconds each: run them for real
@@ -88,14 +88,7 @@ def reruns(root: Path, changes: dict) -> set[str]:
     """The stages a params change reruns, without training: the data stages run for real (whether their
     outputs change decides what follows), `dvc status` names the training stages now out of date, and
     whatever reads a retrained model follows them."""
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    for key, value in changes.items():
-        *sections, last = key.split(".")
-        target = params
-        for section in sections:
-            target = target[section]
-        target[last] = value
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(root / "params.yaml", changes)
     ran = stages_run(run(["dvc", "repro", *DATA_STAGES], root))
     pending = set(json.loads(run(["dvc", "status", "--json"], root)))
     return ran | downstream(pending, root)

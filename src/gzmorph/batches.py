@@ -6,6 +6,8 @@ import mmap
 import keras
 import numpy as np
 
+from gzmorph.packing import row_window
+
 
 class Batches(keras.utils.PyDataset):
     """Batches read from the memory map, so training memory does not grow with the data set."""
@@ -42,5 +44,5 @@ def read_rows(images: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """
     if not (isinstance(images, np.memmap) and isinstance(images.base, mmap.mmap)):
         return np.asarray(images[rows])  # in memory already, or a view of a map (whose offset is unknown)
-    window = np.memmap(images.filename, images.dtype, "r", images.offset, images.shape)
+    window = row_window(images.filename, images.offset, images.shape, 0, len(images), mode="r")
     return np.asarray(window[rows])  # a copy: the map closes with ``window``

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import get_args
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from gzmorph.batches import Batches, read_rows
+from gzmorph.params import Strategy
 
-STRATEGIES = ("default", "mirrored", "multi_worker")
+STRATEGIES = get_args(Strategy)
 
 
 class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):

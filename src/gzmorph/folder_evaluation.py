@@ -11,13 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gzmorph.caption_data import references_for
-from gzmorph.datasets import Split, load_split, split_paths
+from gzmorph.datasets import Split, load_split
 from gzmorph.errors import GzmorphError
 from gzmorph.evaluation import score_models
 from gzmorph.labels import clean_labels, read_table, report_lines
-from gzmorph.packing import drop_unusable_rows, pack_images
 from gzmorph.params import Params
 from gzmorph.prediction import Models
+from gzmorph.splitting import pack_split
 
 SPLIT_NAME = "test"  # the packed folder is read back as the evaluate stage reads its split
 
@@ -57,14 +57,10 @@ def clean_folder_labels(table_file: Path, image_dir: Path, params: Params, repor
 
 
 def pack_folder(labels, image_dir: Path, work_dir: Path, models: Models, workers: int, report: Report) -> Split:
-    """Images packed and the table written as the split stage does, then read back by load_split."""
-    images_file, table_file = split_paths(work_dir, SPLIT_NAME)
-    packed = pack_images([image_dir / name for name in labels["image"]], images_file, models.crop,
-                         models.image_size, workers)
+    """The folder packed as the split stage packs a split, then read back by load_split."""
+    _, packed = pack_split(labels, image_dir, work_dir, SPLIT_NAME, models.crop, models.image_size, workers)
     for _, problem in packed.problems:
         report(f"dropped: {problem}")
     if not packed.usable.any():
         raise GzmorphError(f"{image_dir}: none of the {len(labels)} labelled images could be read")
-    drop_unusable_rows(images_file, packed.usable)
-    labels[packed.usable].drop(columns="image").to_csv(table_file, index=False)
     return load_split(work_dir, SPLIT_NAME)

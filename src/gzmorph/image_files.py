@@ -6,16 +6,18 @@ subfolders'); a file named explicitly is always tried, so a wrong one is reporte
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from functools import partial
+from itertools import islice
+from multiprocessing.pool import ThreadPool
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from gzmorph.errors import GzmorphError
-from gzmorph.images import UnreadableImage, load_galaxy
 from gzmorph.labels import IMAGE_SUFFIXES
+from gzmorph.packing import decode_in_order, decode_or_reason
 
 GLOB_CHARACTERS = set("*?[")
 # Threads decode the next batch while TensorFlow works on this one (Pillow releases the GIL); unlike
@@ -56,25 +58,22 @@ def decoded_batches(paths: list[Path], crop: int, size: int, batch_size: int) ->
     """``paths`` decoded (centre crop, resize) in batches; the next batch decodes while this one is used."""
     if batch_size < 1:
         raise GzmorphError(f"the batch size must be at least 1, got {batch_size}")
-    with ThreadPoolExecutor(DECODE_THREADS) as pool:
-        pending = None
+    decode = partial(decode_or_reason, crop=crop, size=size)
+    with ThreadPool(DECODE_THREADS) as pool:
+        results = decode_in_order(pool, decode, paths, batch_size, DECODE_THREADS)
         for start in range(0, len(paths), batch_size):
             batch_paths = paths[start:start + batch_size]
-            submitted = [pool.submit(load_galaxy, path, crop, size) for path in batch_paths]
-            if pending is not None:
-                yield collect(*pending, size)
-            pending = (batch_paths, submitted)
-        if pending is not None:
-            yield collect(*pending, size)
+            yield collect(batch_paths, islice(results, len(batch_paths)), size)
 
 
-def collect(paths: list[Path], submitted: list[Future], size: int) -> Batch:
+def collect(paths: list[Path], results: Iterable[np.ndarray | str], size: int) -> Batch:
+    """The batch of the images that decoded; a result that is a string says why its file did not."""
     kept, images, problems = [], [], []
-    for path, future in zip(paths, submitted):
-        try:
-            images.append(future.result())
+    for path, result in zip(paths, results):
+        if isinstance(result, str):
+            problems.append(result)
+        else:
+            images.append(result)
             kept.append(path)
-        except UnreadableImage as error:
-            problems.append(str(error))
     stacked = np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)
     return Batch(kept, stacked, problems)

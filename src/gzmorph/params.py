@@ -62,6 +62,9 @@ class Augmentation:
     zoom: Fraction = 0.1
 
 
+Strategy = Literal["default", "mirrored", "multi_worker"]  # tf.distribute strategies, see gzmorph.distribute
+
+
 @dataclass(frozen=True)
 class ClassifierParams:
     """The ``train_classifier`` params."""
@@ -79,7 +82,7 @@ class ClassifierParams:
     augment: Augmentation = field(default_factory=Augmentation)
     precision: Literal["float32", "mixed_bfloat16"] = "mixed_bfloat16"  # the encoder's arithmetic
     # tf.distribute: batch_size is per replica; see gzmorph.distribute
-    strategy: Literal["default", "mirrored", "multi_worker"] = "default"
+    strategy: Strategy = "default"
     checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes
 
 

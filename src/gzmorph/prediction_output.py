@@ -5,12 +5,12 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from PIL import Image
 
 from gzmorph.errors import GzmorphError
+from gzmorph.figures import heatmap_overlay
 from gzmorph.rule import CLASSES
 from gzmorph.tree import VOTE_COLUMNS
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # importing gzmorph.prediction loads TensorFlow; checking --o
 FORMATS = (".csv", ".json")
 PROBABILITY_PREFIX = "p_"
 DECIMALS = 6
-HEATMAP_ALPHA = 0.45
 HEATMAP_SCALE = 4  # a 64 px model input is too small to see; nearest-neighbour keeps its pixels honest
 
 
@@ -83,8 +82,6 @@ def heatmap_paths(paths: list[Path], out_dir: Path, taken: set[str]) -> list[Pat
 
 def write_heatmap(image: np.ndarray, heat: np.ndarray, path: Path) -> None:
     """The model's view of the galaxy (cropped and resized) with the [0, 1] heat map blended over it."""
-    colours = matplotlib.colormaps["jet"](heat)[..., :3]
-    blended = (1 - HEATMAP_ALPHA) * image / 255.0 + HEATMAP_ALPHA * colours
-    picture = Image.fromarray(np.round(blended * 255).astype(np.uint8))
+    picture = Image.fromarray(heatmap_overlay(image, heat))
     side = image.shape[0] * HEATMAP_SCALE
     picture.resize((side, side), Image.Resampling.NEAREST).save(path)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from gzmorph.datasets import SPLITS, split_paths
 from gzmorph.errors import GzmorphError
-from gzmorph.packing import drop_unusable_rows, pack_images
+from gzmorph.packing import Packed, drop_unusable_rows, pack_images
 from gzmorph.rule import CLASSES
 from gzmorph.tree import ID_COLUMN
 
@@ -48,18 +48,26 @@ def pack_splits(labels: pd.DataFrame, assignment: pd.DataFrame, image_dir: Path,
     kept, report, problems = [], {}, []
     for name in SPLITS:
         ids = assignment.loc[assignment["split"] == name, ID_COLUMN]
-        rows = labels.set_index(ID_COLUMN).loc[ids].reset_index()
-        images_file, table_file = split_paths(out_dir, name)
-        # Packed under another name: a killed run must not leave a half-written array under the real
-        # one, where it would pass for finished next to an earlier run's table of the same length.
-        partial_file = images_file.with_name(images_file.name + ".partial")
-        packed = pack_images([image_dir / f for f in rows["image"]], partial_file, crop, size, workers)
-        drop_unusable_rows(partial_file, packed.usable)
-        rows = rows[packed.usable].drop(columns="image")
-        rows.to_csv(table_file, index=False)
-        os.replace(partial_file, images_file)
+        rows, packed = pack_split(labels.set_index(ID_COLUMN).loc[ids].reset_index(), image_dir, out_dir, name,
+                                  crop, size, workers)
         kept.append(assignment[assignment[ID_COLUMN].isin(rows[ID_COLUMN])])
         problems += [reason for _, reason in packed.problems]
         report.update({f"{name}_galaxies": len(rows), f"{name}_unreadable_images": int((~packed.usable).sum())})
         report.update({f"{name}_{c}": int((rows["class"] == c).sum()) for c in CLASSES})
     return pd.concat(kept).sort_values(ID_COLUMN).reset_index(drop=True), {**report, "problems": problems}
+
+
+def pack_split(rows: pd.DataFrame, image_dir: Path, out_dir: Path, name: str, crop: int, size: int,
+               workers: int) -> tuple[pd.DataFrame, Packed]:
+    """Split ``name`` of ``out_dir`` as ``load_split`` reads it: the images of ``rows`` (their ``image``
+    column names the files) packed, and the table of those that could be read; returns that table."""
+    images_file, table_file = split_paths(out_dir, name)
+    # Packed under another name: a killed run must not leave a half-written array under the real
+    # one, where it would pass for finished next to an earlier run's table of the same length.
+    partial_file = images_file.with_name(images_file.name + ".partial")
+    packed = pack_images([image_dir / f for f in rows["image"]], partial_file, crop, size, workers)
+    drop_unusable_rows(partial_file, packed.usable)
+    rows = rows[packed.usable].drop(columns="image")
+    rows.to_csv(table_file, index=False)
+    os.replace(partial_file, images_file)
+    return rows, packed
