@@ -11,6 +11,7 @@ from gzmorph.classifier_training import fit_classifier
 from gzmorph.datasets import Split
 from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.rule import CLASSES
+from gzmorph.seeding import seed_everything
 from gzmorph.tree import VOTE_COLUMNS, sum_errors
 
 
@@ -135,3 +136,20 @@ def test_the_same_seed_trains_the_same_weights(tmp_path):
     second, _ = fit_classifier(train, val, params, seed=5, curves_file=tmp_path / "b.csv")
     for a, b in zip(first.get_weights(), second.get_weights()):
         assert np.array_equal(a, b)
+
+
+def test_weight_averaging_keeps_the_average_not_the_last_weights(tmp_path):
+    # Momentum this close to 1 holds the average at the weights after the first step, so the model returned
+    # stays near its initial weights while the same training without averaging moves away from them.
+    train, val = tiny_split(64, 0), tiny_split(16, 1)
+    settings = dict(width=4, epochs=6, batch_size=16, learning_rate=0.01, augment=Augmentation(shift=0.0, zoom=0.0))
+    seed_everything(3)
+    initial = build_classifier(16, width=4, precision=ClassifierParams().precision).trainable_weights
+    averaged, _ = fit_classifier(train, val, ClassifierParams(**settings, ema_momentum=0.999999), seed=3,
+                                 curves_file=tmp_path / "a.csv")
+    trained, _ = fit_classifier(train, val, ClassifierParams(**settings), seed=3, curves_file=tmp_path / "b.csv")
+
+    def moved(model):
+        return np.sqrt(sum(np.sum((np.asarray(w) - np.asarray(w0)) ** 2)
+                           for w, w0 in zip(model.trainable_weights, initial)))
+    assert moved(averaged) < 0.5 * moved(trained)

@@ -49,7 +49,7 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
                                  params.precision)
         trainer = with_augmentation(model, params, seed)
         compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
-                           params.vote_loss_weight)
+                           params.vote_loss_weight, params.ema_momentum)
     curves_file.parent.mkdir(parents=True, exist_ok=True)
     backup = backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.ids.tobytes(), val.ids.tobytes())
     history = trainer.fit(
@@ -57,10 +57,13 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
         validation_data=batches_for(params.strategy, val.images, targets(val), batch_size),
         epochs=params.epochs,
         callbacks=[
-            keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
-            # The backup before the curves row: a run stopped between the two resumes after that epoch,
-            # and a resumed run adds its rows to the curves the stopped one wrote.
+            # The backup first: before the curves row, so a run stopped between the two resumes after that
+            # epoch and adds its rows to the curves the stopped one wrote; and before the averaged weights
+            # are swapped in, so a resumed run goes on from the weights it was training.
             backup,
+            *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if params.ema_momentum else []),
+            # With averaging on, the averaged weights are validated, and the best of them kept.
+            keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
             keras.callbacks.CSVLogger(str(curves_file), append=resumes(backup)),
         ],
         verbose=2,

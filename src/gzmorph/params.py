@@ -78,6 +78,7 @@ class ClassifierParams:
     learning_rate: Annotated[float, Positive] = 0.002
     patience: Annotated[int, annotated_types.Ge(1)] = 20
     vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 50.0
+    ema_momentum: Fraction = 0.0  # a moving average of the weights is what is validated and kept; 0: off
     balance_classes: bool = False
     augment: Augmentation = field(default_factory=Augmentation)
     precision: Literal["float32", "mixed_bfloat16"] = "mixed_bfloat16"  # the encoder's arithmetic
