@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from gzmorph.captions import (
-    CLASS_PHRASES, END, FEATURES, PAD, START, UNK, CaptionConfig, build_vocab, decode, describe,
+    CLASS_PHRASES, END, FEATURES, PAD, START, UNK, CaptionConfig, as_sentence, build_vocab, decode, describe,
     describe_table, encode, implied_class, parse_features, stated_features, vocab_index,
 )
 from gzmorph.errors import GzmorphError
@@ -238,3 +238,9 @@ def test_encode_refuses_a_caption_longer_than_max_len():
 def test_a_share_of_exactly_confident_is_not_stated():
     votes = votes_row({1: split(1, 0, CONFIG.confident)})
     assert "shape" not in stated_features(votes, CONFIG)
+
+
+def test_a_caption_as_a_sentence_has_its_commas_against_the_words_and_the_same_words():
+    caption = "a spiral galaxy showing features or a disk , seen face on , with a bar"
+    assert as_sentence(caption) == "a spiral galaxy showing features or a disk, seen face on, with a bar"
+    assert as_sentence(caption).replace(",", " ,").split() == caption.split()

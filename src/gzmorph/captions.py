@@ -237,6 +237,11 @@ def describe_table(votes: pd.DataFrame, class_indices: Sequence[int],
     return [describe(row, int(c), config) for (_, row), c in zip(votes.iterrows(), class_indices)]
 
 
+def as_sentence(caption: str) -> str:
+    """A caption as people write it ("a, b", not the token form "a , b" that BLEU and the parser read)."""
+    return caption.replace(f" {CLAUSE_SEPARATOR} ", f"{CLAUSE_SEPARATOR} ")
+
+
 # ---- parsing: caption -> content (for any phrasing, and for generated captions) ----
 
 def _phrase_index() -> dict[tuple[str, ...], tuple[str, str]]:

@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from gzmorph.captioner_training import encoded_from, generate_captions, predict_with_features
-from gzmorph.captions import CaptionConfig, describe_table, stated_features
+from gzmorph.captions import CaptionConfig, as_sentence, describe_table, stated_features
 from gzmorph.classifier import VOTES_OUTPUT, with_features
 from gzmorph.classifier_training import predict_classes
 from gzmorph.datasets import Split
@@ -119,7 +119,7 @@ def examples_table(split: Split, rows, predicted, references, generated) -> pd.D
         "GalaxyID": split.ids[rows],
         "true_class": [CLASSES[c] for c in split.classes[rows]],
         "predicted_class": [CLASSES[c] for c in predicted[rows]],
-        "reference": [references[str(g)][0] for g in split.ids[rows]],
-        "greedy": [generated["greedy"][r] for r in rows],
-        "beam": [generated["beam"][r] for r in rows],
+        "reference": [as_sentence(references[str(g)][0]) for g in split.ids[rows]],
+        "greedy": [as_sentence(generated["greedy"][r]) for r in rows],
+        "beam": [as_sentence(generated["beam"][r]) for r in rows],
     })

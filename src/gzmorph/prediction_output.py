@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from gzmorph.captions import as_sentence
 from gzmorph.errors import GzmorphError
 from gzmorph.figures import heatmap_overlay
 from gzmorph.rule import CLASSES
@@ -40,7 +41,7 @@ def prediction_rows(paths: list[Path], predictions: Predictions, vote_columns: l
     votes = pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[vote_columns].round(DECIMALS)
     rows[vote_columns] = votes.to_numpy()
     if predictions.captions is not None:
-        rows["caption"] = predictions.captions
+        rows["caption"] = [as_sentence(caption) for caption in predictions.captions]
     return rows
 
 
