@@ -60,7 +60,7 @@ def compile_classifier(model: keras.Model, learning_rate, vote_loss_weight: floa
     """``ema_momentum`` above 0 makes the optimizer keep an exponential moving average of the weights,
     which ``fit`` writes into the model at the end (see ``classifier_training.fit_classifier``)."""
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate, use_ema=ema_momentum > 0, ema_momentum=ema_momentum or 0.99),
+        optimizer=keras.optimizers.Adam(learning_rate, use_ema=ema_momentum > 0, ema_momentum=ema_momentum),
         loss={CLASS_OUTPUT: "sparse_categorical_crossentropy", VOTES_OUTPUT: masked_mse},
         loss_weights={CLASS_OUTPUT: 1.0, VOTES_OUTPUT: vote_loss_weight},
         metrics={CLASS_OUTPUT: "accuracy"},

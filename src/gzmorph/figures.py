@@ -11,9 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
+from gzmorph.heatmaps import heatmap_overlay  # noqa: E402
 from gzmorph.rule import CLASSES  # noqa: E402
-
-HEATMAP_ALPHA = 0.45
 
 
 def confusion_png(true, predicted, path: Path) -> None:
@@ -38,13 +37,6 @@ def gradcam_png(images: np.ndarray, maps: np.ndarray, titles: list[str], path: P
         right.imshow(heatmap_overlay(image, heat))
         right.set_title("Grad-CAM", fontsize=7)
     _save(fig, path)
-
-
-def heatmap_overlay(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
-    """uint8 RGB: ``image`` with the [0, 1] heat map, in jet colours, blended over it."""
-    colours = matplotlib.colormaps["jet"](heat)[..., :3]
-    blended = (1 - HEATMAP_ALPHA) * image / 255.0 + HEATMAP_ALPHA * colours
-    return np.round(blended * 255).astype(np.uint8)
 
 
 def gallery_png(images: np.ndarray, captions: list[str], path: Path, columns: int = 3) -> None:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from gzmorph.captions import as_sentence
 from gzmorph.errors import GzmorphError
-from gzmorph.figures import heatmap_overlay
+from gzmorph.heatmaps import heatmap_overlay
 from gzmorph.rule import CLASSES
 from gzmorph.tree import VOTE_COLUMNS
 
