@@ -157,3 +157,16 @@ def test_beam_width_must_be_positive():
     step, _ = markov_step(GARDEN_PATH, vocab_size=6)
     with pytest.raises(ValueError, match="width"):
         beam_search(step, (np.zeros((1, 1)),), START, END, width=0, max_len=3)
+
+
+# The likely caption is 2 3 6 (p 0.86); 4 and 5 are unlikely but end at once (0.05 each), and so does
+# 2 3 (0.009). With width 3 those three finish before the likely caption can.
+FINISH_FIRST = {START: {2: 0.9, 4: 0.05, 5: 0.05}, 2: {3: 0.97, END: 0.03}, 3: {6: 0.99, END: 0.01},
+                4: {END: 1.0}, 5: {END: 1.0}, 6: {END: 1.0}}
+
+
+@pytest.mark.parametrize("length_penalty", [0.0, 0.7])
+def test_a_likely_caption_is_found_after_unlikely_ones_have_finished(length_penalty):
+    step, _ = markov_step(FINISH_FIRST, vocab_size=7)
+    found = beam_search(step, (np.zeros((1, 1)),), START, END, width=3, max_len=8, length_penalty=length_penalty)
+    assert found == [[2, 3, 6]]

@@ -99,8 +99,9 @@ def beam_search(step: StepFn, state: State, start: int, end: int, width: int, ma
     At each step every live beam is extended by every token and the ``width`` best extensions by summed
     log-probability survive, their state rows gathered from the beam each came from. An extension that
     ends the caption leaves the beam as a finished hypothesis; an image stops once ``width`` hypotheses
-    have finished (or at ``max_len``, when its live beams count as hypotheses too), and its rows leave the
-    state, so the step function only ever computes images still searching. Width 1 is greedy.
+    have finished and none of its live beams can beat the best of them (or at ``max_len``, when its live
+    beams count as hypotheses too), and its rows leave the state, so the step function only ever
+    computes images still searching. Width 1 is greedy.
     """
     if width < 1:
         raise ValueError(f"beam width must be at least 1, got {width}")
@@ -122,7 +123,7 @@ def beam_search(step: StepFn, state: State, start: int, end: int, width: int, ma
         sequences[live] = np.concatenate(
             [np.take_along_axis(sequences[live, :, :-1], origin[:, :, None], axis=1), new_tokens[:, :, None]], axis=2)
         _retire_finished(live, scores, sequences, new_tokens == end, finished, length_penalty)
-        searching = np.array([len(finished[i]) < width for i in live]) & np.isfinite(scores[live]).any(axis=1)
+        searching = np.array([_may_improve(finished[i], scores[i], width, max_len, length_penalty) for i in live])
         if not searching.any():
             live = live[searching]
             break
@@ -132,16 +133,27 @@ def beam_search(step: StepFn, state: State, start: int, end: int, width: int, ma
     return [max(hypotheses, key=lambda h: h[0])[1] if hypotheses else [] for hypotheses in finished]
 
 
+def _may_improve(hypotheses: list[Hypothesis], scores: np.ndarray, width: int, max_len: int,
+                 length_penalty: float) -> bool:
+    """Whether an image's live beams (``scores``) should go on: until ``width`` hypotheses have finished,
+    and after that while the best live beam could still beat the best of them. Log-probabilities only
+    fall as tokens are added, so no continuation scores above the live score normalised at ``max_len``."""
+    live = scores[np.isfinite(scores)]
+    if live.size == 0:
+        return False
+    if len(hypotheses) < width:
+        return True
+    return length_normalised(live.max(), max_len, length_penalty) > max(score for score, _ in hypotheses)
+
+
 def _retire_finished(live: np.ndarray, scores: np.ndarray, sequences: np.ndarray, ended: np.ndarray,
                      finished: list[list[Hypothesis]], length_penalty: float) -> None:
     """Move the beams of ``live`` images that just produced the end token into ``finished`` and out of the beam."""
     width = scores.shape[1]
     for position, beam in zip(*np.nonzero(ended & np.isfinite(scores[live]))):
         image = live[position]
-        if len(finished[image]) < width:
-            tokens = sequences[image, beam].tolist()
-            finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty),
-                                    tokens[:-1]))
+        tokens = sequences[image, beam].tolist()
+        finished[image].append((length_normalised(scores[image, beam], len(tokens), length_penalty), tokens[:-1]))
         scores[image, beam] = -np.inf
 
 
