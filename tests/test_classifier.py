@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gzmorph.augment import dihedral_views, predict_with_tta
+from gzmorph.augment import dihedral_views, predict_with_tta, training_augmentation
 from gzmorph.classifier import (CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse,
                                 with_features)
 from gzmorph.encoders import FEATURES
@@ -153,3 +153,9 @@ def test_weight_averaging_keeps_the_average_not_the_last_weights(tmp_path):
         return np.sqrt(sum(np.sum((np.asarray(w) - np.asarray(w0)) ** 2)
                            for w, w0 in zip(model.trainable_weights, initial)))
     assert moved(averaged) < 0.5 * moved(trained)
+
+
+def test_augmentation_with_every_step_off_passes_images_through():
+    images = np.arange(2 * 8 * 8 * 3, dtype="float32").reshape(2, 8, 8, 3)
+    augment = training_augmentation(rotate=False, flip=False, shift=0.0, zoom=0.0, seed=0)
+    assert np.array_equal(np.asarray(augment(images, training=True)), images)

@@ -21,7 +21,8 @@ def training_augmentation(rotate: bool, flip: bool, shift: float, zoom: float, s
         steps.append(layers.RandomTranslation(shift, shift, fill_mode="reflect", seed=seed + 2))
     if zoom > 0:
         steps.append(layers.RandomZoom(zoom, fill_mode="reflect", seed=seed + 3))
-    return keras.Sequential(steps, name="augment")
+    # Identity when every step is off: Keras cannot build an empty Sequential.
+    return keras.Sequential(steps or [layers.Identity()], name="augment")
 
 
 def dihedral_views(images: np.ndarray) -> list[np.ndarray]:
