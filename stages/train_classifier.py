@@ -6,6 +6,7 @@ from gzmorph.datasets import load_split
 from gzmorph.errors import cli
 from gzmorph.model_files import CLASSIFIER_DIR, save_model
 from gzmorph.params import load_params
+from gzmorph.seeding import pin_threads
 
 PROCESSED = Path("data/processed")
 CURVES = Path("plots/train_classifier.csv")
@@ -14,6 +15,7 @@ CURVES = Path("plots/train_classifier.csv")
 @cli
 def main():
     params = load_params()
+    pin_threads(params.train_classifier.threads)
     train, val = load_split(PROCESSED, "train"), load_split(PROCESSED, "val")
     model, _ = fit_classifier(train, val, params.train_classifier, params.seed, CURVES)
     choice = choose_class_source(model, val, params.clean_labels.rule, params.evaluate.tta)

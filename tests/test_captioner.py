@@ -26,8 +26,8 @@ def test_decoder_learns_to_caption_from_the_features(tmp_path):
     encoded, kinds, tokens, vocab = toy_data()
     ids = np.arange(len(kinds))
     data = (encoded, rows_of(ids, ids), tokens)
-    params = CaptionerParams(embed_dim=8, units=16, attention_units=8, dropout=0.0, epochs=40,
-                             batch_size=16, learning_rate=0.02, patience=40)
+    params = CaptionerParams(embed_dim=8, units=16, attention_units=8, dropout=0.0, epochs=60,
+                             batch_size=16, learning_rate=0.02, patience=60)
     decoder, history = fit_captioner(data, data, len(vocab), params, seed=0, curves_file=tmp_path / "c.csv")
     assert history["loss"][-1] < history["loss"][0] / 4
     first = Encoded(*(array[:6] for array in encoded))

@@ -160,7 +160,12 @@ def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, monkeypatch):
         with pytest.raises(Preempted):
             fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
     assert len(list((tmp_path / "ckpt").iterdir())) == 1
-    _, history = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
+    resumed, history = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
     assert len(history["loss"]) == 1  # epoch 3: epochs 1 and 2 came back from the backup
     assert pd.read_csv(tmp_path / "curves.csv")["epoch"].tolist() == [0, 1, 2]  # one curve, each epoch once
     assert list((tmp_path / "ckpt").iterdir()) == []  # and the backup is gone once training ends
+    # Epoch 3 saw the batches it sees in a run never stopped, so the two end with the same weights.
+    whole, _ = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "whole.csv")
+    assert pd.read_csv(tmp_path / "whole.csv").equals(pd.read_csv(tmp_path / "curves.csv"))
+    for a, b in zip(resumed.get_weights(), whole.get_weights()):
+        assert np.array_equal(a, b)

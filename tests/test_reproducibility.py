@@ -1,9 +1,34 @@
-"""The same params give the same bytes: model files."""
+"""The same params give the same bytes: batch order, model files, and whole reruns of the training stages
+under other thread counts and a busy CPU (scripts/check_reproducible.py, the maintainer's check)."""
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+from conftest import copy_project, load_script
+from test_classifier import tiny_split
 
+from gzmorph.batches import Batches
 from gzmorph.model_files import MODEL, load_model
+
+
+def epoch_rows(batches: Batches) -> list[int]:
+    return [int(row) for index in range(len(batches)) for row in batches.rows(index)]
+
+
+def test_each_epochs_batch_order_comes_from_the_seed_and_the_epoch_alone():
+    images = np.zeros((50, 2, 2, 3), np.uint8)
+    fresh = Batches(images, {}, 8, seed=3)
+    used = Batches(images, {}, 8, seed=3)
+    for epoch in (4, 0, 1):  # whatever came before, and however often
+        used.start_epoch(epoch)
+    used.start_epoch(2)
+    fresh.start_epoch(2)
+    assert epoch_rows(used) == epoch_rows(fresh)
+    assert sorted(epoch_rows(fresh)) == list(range(50))  # every row once
+    fresh.start_epoch(3)
+    assert epoch_rows(fresh) != epoch_rows(used)  # a new order each epoch
+    assert epoch_rows(Batches(images, {}, 8)) == list(range(50))  # unseeded (validation): in order
 
 
 # Builds a tiny classifier and decoder from one seed and saves them under argv[1], as a stage would.
@@ -32,3 +57,14 @@ def test_the_same_weights_give_the_same_model_file_in_any_process(tmp_path):
         files = [tmp_path / run / f"{name}-{copy}" / MODEL for run in ("first", "second") for copy in "ab"]
         assert len({file.read_bytes() for file in files}) == 1, name
         assert load_model(files[0].parent, "train_classifier").meta == {"vocab": ["a", "b"]}
+
+
+@pytest.mark.slow
+def test_training_and_evaluate_rerun_byte_for_byte_with_other_thread_counts_on_a_busy_cpu(tiny_baseline, tmp_path):
+    # The baseline trained with TensorFlow's default thread pools (as many threads as cores); five threads
+    # each, with every core busy, stands in for another machine's core count and load.
+    check = load_script("check_reproducible")
+    root = copy_project(tiny_baseline, tmp_path / "rerun")
+    threads = {"TF_NUM_INTRAOP_THREADS": "5", "TF_NUM_INTEROP_THREADS": "5", "OMP_NUM_THREADS": "5"}
+    check.rerun(root, threads, busy=True)
+    assert check.differences(root) == []

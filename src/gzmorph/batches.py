@@ -1,4 +1,4 @@
-"""Keras batches read from a packed image array."""
+"""Keras batches read from a packed image array, in an order fixed by the seed and the epoch."""
 from __future__ import annotations
 
 import mmap
@@ -10,30 +10,39 @@ from gzmorph.packing import row_window
 
 
 class Batches(keras.utils.PyDataset):
-    """Batches read from the memory map, so training memory does not grow with the data set."""
+    """Batches read from the memory map, so training memory does not grow with the data set.
+
+    With a seed, each epoch's order is a permutation drawn from (seed, epoch) alone, so it does not
+    depend on how often Keras calls the dataset's hooks, and a resumed training sees the batches the
+    uninterrupted one would have; gzmorph.seeding.SeedEachEpoch tells the batches which epoch starts.
+    """
 
     def __init__(self, images, targets: dict, batch_size: int, seed: int | None = None, weights=None):
         super().__init__()
         self.images, self.targets, self.batch_size = images, targets, batch_size
         self.weights = weights
-        self.rng = np.random.default_rng(seed) if seed is not None else None
-        self.order = np.arange(len(images))
-        self.on_epoch_end()
+        self.seed = seed
+        self.start_epoch(0)
 
     def __len__(self) -> int:
         return -(-len(self.images) // self.batch_size)
 
+    def start_epoch(self, epoch: int) -> None:
+        count = len(self.images)
+        # A new array, never shuffled in place: Keras may still be reading the last epoch's batches.
+        self.order = np.arange(count) if self.seed is None else np.random.default_rng([self.seed, epoch]).permutation(count)
+
+    def rows(self, index: int) -> np.ndarray:
+        """The rows of batch ``index``, ascending (a memory map reads forward)."""
+        return np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+
     def __getitem__(self, index: int):
-        rows = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+        rows = self.rows(index)
         targets = {name: values[rows] for name, values in self.targets.items()}
         batch = (read_rows(self.images, rows), targets)
         if self.weights is not None:
             batch += ({name: self.weights[name][rows] for name in self.weights},)
         return batch
-
-    def on_epoch_end(self):
-        if self.rng is not None:
-            self.rng.shuffle(self.order)
 
 
 def read_rows(images: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -26,9 +26,14 @@ class AttentionDecoder(keras.Model):
         self.embed = layers.Embedding(vocab_size, embed_dim, name="embed")
         self.init_h = layers.Dense(units, activation="tanh", name="init_h")
         self.init_c = layers.Dense(units, activation="tanh", name="init_c")
-        self.attend_features = layers.Dense(attention_units, name="attend_features")
+        # Every weight that sees all locations learns through a matrix product (see ``rowwise``), never
+        # through a long sum, whose bits TensorFlow makes depend on the machine (threads, cache sizes):
+        # so no bias on the features' projection (attend_hidden's covers it) or on the scores (a softmax
+        # ignores a shift), and the score vector is two columns added, as a one-column product's
+        # gradient is a matrix-vector product, which oneDNN splits by thread count.
+        self.attend_features = layers.Dense(attention_units, use_bias=False, name="attend_features")
         self.attend_hidden = layers.Dense(attention_units, name="attend_hidden")
-        self.attention_score = layers.Dense(1, name="attention_score")
+        self.attention_score = layers.Dense(2, use_bias=False, name="attention_score")
         self.cell = layers.LSTMCell(units, name="lstm")
         self.drop = layers.Dropout(dropout)
         self.logits = layers.Dense(vocab_size, name="logits")
@@ -40,7 +45,7 @@ class AttentionDecoder(keras.Model):
         """Flattened features, their attention projection and the initial LSTM state."""
         features = ops.reshape(features, (ops.shape(features)[0], -1, ops.shape(features)[-1]))
         image = ops.concatenate([ops.mean(features, axis=1), summary], axis=-1)
-        return features, self.attend_features(features), self.init_h(image), self.init_c(image)
+        return features, rowwise(self.attend_features, features), self.init_h(image), self.init_c(image)
 
     def attend(self, features, projected, h):
         """Context vectors and attention weights for ``h``, whose rows are the images' rows of ``features``
@@ -48,7 +53,7 @@ class AttentionDecoder(keras.Model):
         search, where repeating the feature map per beam would copy it at every step."""
         n, locations = ops.shape(features)[0], ops.shape(features)[1]
         hidden = ops.reshape(self.attend_hidden(h), (n, -1, 1, ops.shape(projected)[-1]))  # (n, beams, 1, a)
-        scores = self.attention_score(ops.tanh(ops.expand_dims(projected, 1) + hidden))[..., 0]
+        scores = ops.sum(rowwise(self.attention_score, ops.tanh(ops.expand_dims(projected, 1) + hidden)), axis=-1)
         weights = ops.softmax(scores, axis=-1)  # (n, beams, locations)
         context = ops.einsum("nbl,nld->nbd", weights, features)
         return ops.reshape(context, (-1, ops.shape(features)[-1])), ops.reshape(weights, (-1, locations))
@@ -77,6 +82,12 @@ class AttentionDecoder(keras.Model):
             logits, h, c, _ = self.step(tokens[:, t], features, projected, h, c, training=training)
             outputs.append(logits)
         return ops.stack(outputs, axis=1)
+
+
+def rowwise(dense: layers.Dense, x):
+    """``dense`` over the last axis of ``x`` as one 2-D matrix product, so that its kernel's gradient is
+    one too, rather than the sum over leading axes that a product broadcast over them takes."""
+    return ops.reshape(dense(ops.reshape(x, (-1, ops.shape(x)[-1]))), (*ops.shape(x)[:-1], dense.units))
 
 
 def compile_decoder(decoder: AttentionDecoder, learning_rate: float) -> None:

@@ -15,7 +15,7 @@ from gzmorph.captions import END, START, decode
 from gzmorph.batches import Batches
 from gzmorph.datasets import Split
 from gzmorph.encoders import FEATURES
-from gzmorph.seeding import seed_everything
+from gzmorph.seeding import SeedEachEpoch, seed_everything
 from gzmorph.params import CaptionerParams
 
 
@@ -45,13 +45,13 @@ def encode_images(classifier: keras.Model, images, tta: bool) -> Encoded:
 class CaptionBatches(Batches):
     """Teacher forcing batches: (features, summary, tokens but the last) in, tokens but the first as targets."""
 
-    def __init__(self, encoded: Encoded, rows, tokens, batch_size, seed=None):
-        self.encoded, self.rows, self.tokens = encoded, rows, tokens
+    def __init__(self, encoded: Encoded, caption_rows, tokens, batch_size, seed=None):
+        self.encoded, self.caption_rows, self.tokens = encoded, caption_rows, tokens
         super().__init__(tokens, {}, batch_size, seed)
 
     def __getitem__(self, index):
-        picked = np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
-        tokens, rows = self.tokens[picked], self.rows[picked]
+        picked = self.rows(index)
+        tokens, rows = self.tokens[picked], self.caption_rows[picked]
         return (self.encoded.features[rows], self.encoded.summary[rows], tokens[:, :-1]), tokens[:, 1:]
 
 
@@ -75,11 +75,14 @@ def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerPa
                                params.dropout, name="captioner")
     compile_decoder(decoder, params.learning_rate)
     curves_file.parent.mkdir(parents=True, exist_ok=True)
+    batches = CaptionBatches(*train, params.batch_size, seed=seed)
     history = decoder.fit(
-        CaptionBatches(*train, params.batch_size, seed=seed),
+        batches,
         validation_data=CaptionBatches(*val, params.batch_size),
         epochs=params.epochs,
+        shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
         callbacks=[
+            SeedEachEpoch(batches),
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
             keras.callbacks.CSVLogger(str(curves_file)),
         ],

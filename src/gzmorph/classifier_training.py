@@ -10,9 +10,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from gzmorph.augment import predict_with_tta, training_augmentation
 from gzmorph.classifier import CLASS_OUTPUT, VOTES_OUTPUT, build_classifier, compile_classifier
+from gzmorph.batches import Batches
 from gzmorph.datasets import Split
 from gzmorph.distribute import backup_and_restore, batches_for, global_batch_size, make_strategy
-from gzmorph.seeding import seed_everything
+from gzmorph.seeding import SeedEachEpoch, seed_everything
 from gzmorph.params import ClassifierParams
 from gzmorph.rule import CLASSES, Rule, classify
 from gzmorph.tree import VOTE_COLUMNS
@@ -56,11 +57,13 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
         batches,
         validation_data=batches_for(params.strategy, val.images, targets(val), batch_size),
         epochs=params.epochs,
+        shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
         callbacks=[
             # The backup first: before the curves row, so a run stopped between the two resumes after that
             # epoch and adds its rows to the curves the stopped one wrote; and before the averaged weights
             # are swapped in, so a resumed run goes on from the weights it was training.
             backup,
+            SeedEachEpoch(batches if isinstance(batches, Batches) else None),  # tf.data shuffles by itself
             *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if params.ema_momentum else []),
             # With averaging on, the averaged weights are validated, and the best of them kept.
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),

@@ -85,6 +85,9 @@ class ClassifierParams:
     # tf.distribute: batch_size is per replica; see gzmorph.distribute
     strategy: Strategy = "default"
     checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes
+    # TensorFlow's threads per op. The weights depend on it (oneDNN splits the convolutions' weight
+    # gradients by thread), so it is a param rather than the machine's core count.
+    threads: Annotated[int, Positive] = 2
 
 
 @dataclass(frozen=True)

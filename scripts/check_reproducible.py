@@ -1,0 +1,135 @@
+"""Reruns the training and evaluate stages in a scratch clone and compares what they write with HEAD.
+
+    python scripts/check_reproducible.py                                  # as this machine runs it
+    python scripts/check_reproducible.py --env TF_NUM_INTRAOP_THREADS=1 --busy
+    python scripts/check_reproducible.py --env ONEDNN_MAX_CPU_ISA=AVX512_CORE --keep /tmp/isa
+    python scripts/check_reproducible.py --set train_classifier.threads=4   # how far another value moves them
+
+The clone is of HEAD (uncommitted changes are not in it) and shares this repository's DVC cache, so the
+data stages come back from the cache instead of running again. Prints "identical" when metrics/*.json,
+plots/*.csv and dvc.lock match HEAD byte for byte, else each metric that moved and by how much, and the
+first epoch at which a training curve parts from HEAD's.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+RERUN = ("train_classifier", "train_captioner", "evaluate")
+METRICS = ("metrics/classifier.json", "metrics/captioner.json")
+CURVES = ("plots/train_classifier.csv", "plots/train_captioner.csv")
+COMPARED = (*METRICS, *CURVES, "plots/confusion.csv", "plots/examples.csv", "dvc.lock")
+
+
+def run(args: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> str:
+    venv = Path(sys.executable).parent  # the stages' python and dvc are this interpreter's
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{venv}{os.pathsep}{os.environ['PATH']}", **(env or {})})
+    if check and done.returncode != 0:
+        raise SystemExit(f"error: {' '.join(args)} failed in {cwd}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def clone(repo: Path, into: Path) -> Path:
+    run(["git", "clone", "-q", str(repo), str(into)], repo)
+    run(["dvc", "cache", "dir", "--local", str(repo / ".dvc" / "cache")], into)
+    run(["dvc", "checkout", "--quiet"], into, check=False)  # what the cache lacks, rerun() makes
+    return into
+
+
+def set_params(root: Path, changes: dict[str, str]) -> None:
+    """Sets dotted keys of the clone's params.yaml to YAML values (comments are not kept)."""
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    for key, value in changes.items():
+        *sections, last = key.split(".")
+        target = params
+        for section in sections:
+            target = target[section]
+        target[last] = yaml.safe_load(value)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def rerun(root: Path, env: dict[str, str], busy: bool = False) -> None:
+    """The data stages if their outputs are not there yet, then the training and evaluate stages, forced."""
+    run(["dvc", "repro", "build_captions"], root)
+    burners = [multiprocessing.Process(target=burn, daemon=True) for _ in range(os.cpu_count() if busy else 0)]
+    for burner in burners:
+        burner.start()
+    try:
+        run(["dvc", "repro", "--force", "--single-item", *RERUN], root, env)
+    finally:
+        for burner in burners:
+            burner.terminate()
+
+
+def burn() -> None:
+    while True:
+        pass
+
+
+def committed(root: Path, path: str) -> str:
+    return run(["git", "show", f"HEAD:{path}"], root)
+
+
+def differences(root: Path) -> list[str]:
+    """What the workspace of ``root`` holds that HEAD does not, one line a difference."""
+    lines = []
+    for path in METRICS:
+        before, after = json.loads(committed(root, path)), json.loads((root / path).read_text())
+        lines += [f"{path} {key}: {before.get(key)} -> {value} ({moved(before.get(key), value)})"
+                  for key, value in after.items() if before.get(key) != value]
+    for path in CURVES:
+        before, after = rows(committed(root, path)), rows((root / path).read_text())
+        parted = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), None)
+        if parted is not None or len(before) != len(after):
+            lines.append(f"{path}: differs from epoch {parted if parted is not None else min(len(before), len(after))}"
+                         f" ({len(before)} epochs in HEAD, {len(after)} now)")
+    for path in COMPARED:
+        if path not in (*METRICS, *CURVES) and committed(root, path) != (root / path).read_text():
+            lines.append(f"{path}: differs")
+    return lines
+
+
+def rows(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def moved(before, after) -> str:
+    if isinstance(before, (int, float)) and isinstance(after, (int, float)):
+        return f"{after - before:+.4g}"
+    return "changed"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="set for the rerun stages, e.g. TF_NUM_INTRAOP_THREADS=1 or ONEDNN_MAX_CPU_ISA=AVX2")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a param for the rerun, e.g. train_classifier.threads=4")
+    parser.add_argument("--busy", action="store_true", help="keep every core busy with other work meanwhile")
+    parser.add_argument("--keep", type=Path, help="clone here and keep it (default: a temporary folder)")
+    args = parser.parse_args()
+    if any("=" not in pair for pair in args.env + args.set):
+        raise SystemExit("error: --env and --set take KEY=VALUE")
+    env = dict(pair.split("=", 1) for pair in args.env)
+    with tempfile.TemporaryDirectory() as scratch:
+        root = clone(REPO, args.keep or Path(scratch) / "clone")
+        set_params(root, dict(pair.split("=", 1) for pair in args.set))
+        rerun(root, env, args.busy)
+        found = differences(root)
+    print("\n".join(found) if found else "identical")
+
+
+if __name__ == "__main__":
+    main()
