@@ -60,14 +60,14 @@ def set_params(root: Path, changes: dict[str, str]) -> None:
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
-def rerun(root: Path, env: dict[str, str], busy: bool = False) -> None:
-    """The data stages if their outputs are not there yet, then the training and evaluate stages, forced."""
+def rerun(root: Path, env: dict[str, str], busy: bool = False, stages: tuple[str, ...] = RERUN) -> None:
+    """The data stages if their outputs are not there yet, then ``stages`` (training and evaluate), forced."""
     run(["dvc", "repro", "build_captions"], root)
     burners = [multiprocessing.Process(target=burn, daemon=True) for _ in range(os.cpu_count() if busy else 0)]
     for burner in burners:
         burner.start()
     try:
-        run(["dvc", "repro", "--force", "--single-item", *RERUN], root, env)
+        run(["dvc", "repro", "--force", "--single-item", *stages], root, env)
     finally:
         for burner in burners:
             burner.terminate()
@@ -117,6 +117,8 @@ def main() -> None:
                         help="set for the rerun stages, e.g. TF_NUM_INTRAOP_THREADS=1 or ONEDNN_MAX_CPU_ISA=AVX2")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a param for the rerun, e.g. train_classifier.threads=4")
+    parser.add_argument("--stages", nargs="+", default=RERUN, choices=RERUN,
+                        help="the stages to rerun (default: all three); the others keep HEAD's outputs")
     parser.add_argument("--busy", action="store_true", help="keep every core busy with other work meanwhile")
     parser.add_argument("--keep", type=Path, help="clone here and keep it (default: a temporary folder)")
     args = parser.parse_args()
@@ -126,7 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = clone(REPO, args.keep or Path(scratch) / "clone")
         set_params(root, dict(pair.split("=", 1) for pair in args.set))
-        rerun(root, env, args.busy)
+        rerun(root, env, args.busy, tuple(args.stages))
         found = differences(root)
     print("\n".join(found) if found else "identical")
 
