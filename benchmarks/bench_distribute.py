@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf  # imported, not started: logical devices can still be set
 
-from gzmorph import classifier_training, distribute
-from gzmorph.datasets import load_split, split_paths
+from gzmorph.data.packed_splits import load_split, split_paths
+from gzmorph.gz2.rule import CLASSES
 from gzmorph.params import ClassifierParams
-from gzmorph.rule import CLASSES
+from gzmorph.training import classifier as classifier_training
+from gzmorph.training import distribute
 
 CONFIGS = [  # (logical devices, strategy, input pipeline)
     (1, "default", "pydataset"),

@@ -29,18 +29,18 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from gzmorph.batch_prediction import predict_files  # noqa: E402
-from gzmorph.caption_data import references_for  # noqa: E402
-from gzmorph.captions import build_vocab, encoded_length  # noqa: E402
-from gzmorph.captioner import AttentionDecoder  # noqa: E402
-from gzmorph.classifier import build_classifier, with_features  # noqa: E402
-from gzmorph.encoders import FEATURES  # noqa: E402
-from gzmorph.labels import clean_labels, read_table  # noqa: E402
-from gzmorph.model_files import save_model  # noqa: E402
+from gzmorph.data.caption_files import references_for  # noqa: E402
+from gzmorph.data.labels import clean_labels, read_table  # noqa: E402
+from gzmorph.gz2.captions import build_vocab, encoded_length  # noqa: E402
+from gzmorph.gz2.rule import CLASSES  # noqa: E402
+from gzmorph.gz2.tree import VOTE_COLUMNS  # noqa: E402
+from gzmorph.inference.predict import load_models, settings_from  # noqa: E402
+from gzmorph.inference.predict_files import predict_files  # noqa: E402
+from gzmorph.models.captioner import AttentionDecoder  # noqa: E402
+from gzmorph.models.classifier import ClassDecision, build_classifier, with_features  # noqa: E402
+from gzmorph.models.encoders import FEATURES  # noqa: E402
+from gzmorph.models.files import CaptionerRecord, ClassifierRecord, save_model  # noqa: E402
 from gzmorph.params import CaptionerParams, ClassifierParams, Params  # noqa: E402
-from gzmorph.prediction import load_models, settings_from  # noqa: E402
-from gzmorph.rule import CLASSES  # noqa: E402
-from gzmorph.tree import VOTE_COLUMNS  # noqa: E402
 
 IMPORTED = time.perf_counter()
 
@@ -60,17 +60,17 @@ def parse_args() -> argparse.Namespace:
 def untrained_models(out_dir: Path, size: int = 64) -> Path:
     """The default classifier and captioner, unfitted, saved as the pipeline saves its models."""
     clf = ClassifierParams()
-    classifier = build_classifier(size, clf.backbone, clf.width, clf.dropout, precision=clf.precision)
-    save_model(out_dir / "classifier", classifier, {
-        "class_from": "softmax", "class_scale": [1.0] * len(CLASSES), "vote_columns": VOTE_COLUMNS,
-        "train_vote_means": [0.1] * len(VOTE_COLUMNS), "image_size": size, "crop": 207})
+    classifier = build_classifier(size, clf.backbone, clf.width, clf.dropout, clf.weights, clf.precision)
+    decision = ClassDecision("softmax", [1.0] * len(CLASSES), VOTE_COLUMNS)
+    save_model(out_dir / "classifier", classifier, ClassifierRecord(
+        decision, "softmax", {}, [0.1] * len(VOTE_COLUMNS), pixels=size, crop=Params().image.crop))
     vocab, max_len = sample_vocabulary()
     cap = CaptionerParams()
     decoder = AttentionDecoder(len(vocab), cap.embed_dim, cap.units, cap.attention_units, cap.dropout,
                                name="captioner")
     features = with_features(classifier)(np.zeros((1, size, size, 3), np.float32))[FEATURES]
     decoder((features, np.zeros((1, len(CLASSES) + len(VOTE_COLUMNS)), np.float32), np.zeros((1, 2), np.int32)))
-    save_model(out_dir / "captioner", decoder, {"max_len": max_len, "most_frequent_caption": "", "vocab": vocab})
+    save_model(out_dir / "captioner", decoder, CaptionerRecord(max_len, "", vocab))
     return out_dir
 
 
@@ -102,7 +102,7 @@ def main() -> None:
         print(f"start-up: imports {IMPORTED - STARTED:.1f} s, loading both models {loaded - loading:.1f} s")
         paths = sorted(args.images.iterdir())[:args.count]
         settings = settings_from(Params())
-        print(f"{len(paths)} images, batch {args.batch_size}, {models.image_size} px, beam width "
+        print(f"{len(paths)} images, batch {args.batch_size}, {models.pixels} px, beam width "
               f"{settings.beam_width}, {os.cpu_count()} CPUs")
         for captions in (False, True):
             for tta in (False, True):

@@ -15,7 +15,7 @@ import time
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
-from gzmorph.synthetic import synthesise_galaxy  # noqa: E402  (after the thread limits above)
+from gzmorph.synthetic.sample import synthesise_galaxy  # noqa: E402  (after the thread limits above)
 
 TARGET_RATE = 50.0
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gzmorph.packing import pack_images
+from gzmorph.data.packing import pack_images
 
 KAGGLE_IMAGES = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle/images_training_rev1"
 FULL_GZ2_COUNT = 61_578
@@ -80,7 +80,8 @@ def main() -> None:
         # The first pass also warms the page cache, as a second `dvc repro` would find it.
         for label in ("first pass", "cached"):
             seconds, cpu = timed_pack(sources, scratch / "real.npy", args)
-            print(f"throughput, {len(sources)} real JPEGs, {settings}, {label}: {rates(len(sources), seconds, cpu, args.workers)}")
+            rate = rates(len(sources), seconds, cpu, args.workers)
+            print(f"throughput, {len(sources)} real JPEGs, {settings}, {label}: {rate}")
 
         farm = scratch / "images"
         farm.mkdir()

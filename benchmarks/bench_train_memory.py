@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gzmorph.datasets import load_split, split_paths
-from gzmorph.packing import pack_images
-from gzmorph.rule import CLASSES, Rule, classify
-from gzmorph.tree import ID_COLUMN, VOTE_COLUMNS
+from gzmorph.data.packed_splits import load_split, split_paths
+from gzmorph.data.packing import pack_images
+from gzmorph.gz2.rule import CLASSES, Rule, classify
+from gzmorph.gz2.tree import ID_COLUMN, VOTE_COLUMNS
 
 KAGGLE = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle"
 PIPELINES = {"default": "PyDataset", "mirrored": "tf.data stream"}  # strategy -> what it reads through
@@ -55,7 +55,8 @@ def repeated_split(source: Path, factor: int, folder: Path) -> None:
     """``source``'s split ``factor`` times over, written row block by row block (never whole in memory)."""
     images = np.load(split_paths(source, "train")[0], mmap_mode="r")
     images_file, table_file = split_paths(folder, "train")
-    out = np.lib.format.open_memmap(images_file, mode="w+", dtype=np.uint8, shape=(len(images) * factor, *images.shape[1:]))
+    out = np.lib.format.open_memmap(images_file, mode="w+", dtype=np.uint8,
+                                    shape=(len(images) * factor, *images.shape[1:]))
     for copy in range(factor):
         out[copy * len(images):(copy + 1) * len(images)] = images
     out.flush()
@@ -64,8 +65,8 @@ def repeated_split(source: Path, factor: int, folder: Path) -> None:
 
 
 def child(folder: Path, strategy: str, args: argparse.Namespace) -> None:
-    from gzmorph.classifier_training import fit_classifier
     from gzmorph.params import ClassifierParams
+    from gzmorph.training.classifier import fit_classifier
 
     train = load_split(folder, "train")
     val = load_split(folder.parent / "small", "train")

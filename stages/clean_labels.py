@@ -1,13 +1,11 @@
 """Stage clean_labels: the raw solutions table -> one clean label table and a data report."""
 from pathlib import Path
 
+from gzmorph.data.labels import clean_labels, read_table, report_lines
 from gzmorph.errors import cli
 from gzmorph.io import write_json
-from gzmorph.labels import clean_labels, read_table, report_lines
 from gzmorph.params import load_params
-
-LABELS = Path("data/interim/labels.csv")
-REPORT = Path("metrics/data_report.json")
+from gzmorph.paths import DATA_REPORT, LABELS
 
 
 @cli
@@ -19,7 +17,7 @@ def main():
                           params.clean_labels.sum_tolerance)
     LABELS.parent.mkdir(parents=True, exist_ok=True)
     result.labels.to_csv(LABELS, index=False)
-    write_json(REPORT, result.report)
+    write_json(DATA_REPORT, result.report)
     print("\n".join(report_lines(result)))
 
 

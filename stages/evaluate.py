@@ -1,41 +1,49 @@
 """Stage evaluate: the test split only -> metrics, confusion matrix, example captions, Grad-CAM figures."""
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gzmorph.caption_data import load_references
-from gzmorph.datasets import load_split
+from gzmorph.data.caption_files import load_references
+from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli
-from gzmorph.evaluation import example_rows, examples_table, score_models
-from gzmorph.figures import confusion_png, gallery_png, gradcam_png
-from gzmorph.gradcam import gradcam
+from gzmorph.gz2.rule import CLASSES
+from gzmorph.inference.evaluation import example_rows, examples_table, score_models
+from gzmorph.inference.figures import confusion_png, gallery_png, gradcam_png
+from gzmorph.inference.gradcam import gradcam
 from gzmorph.io import write_json
-from gzmorph.model_files import CAPTIONER_DIR, CLASSIFIER_DIR, load_model
+from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_model
 from gzmorph.params import load_params
-from gzmorph.rule import CLASSES
-
-PROCESSED, CAPTIONS, METRICS, PLOTS = Path("data/processed"), Path("data/captions"), Path("metrics"), Path("plots")
+from gzmorph.paths import (
+    CAPTIONER,
+    CAPTIONER_METRICS,
+    CAPTIONS,
+    CLASSIFIER,
+    CLASSIFIER_METRICS,
+    CONFUSION,
+    EXAMPLES,
+    PLOTS,
+    PROCESSED,
+)
 
 
 @cli
 def main():
     params = load_params()
     test, references = load_split(PROCESSED, "test"), load_references(CAPTIONS)
-    classifier = load_model(CLASSIFIER_DIR, "train_classifier")
-    scores = score_models(classifier, load_model(CAPTIONER_DIR, "train_captioner"), test, references, params)
-    write_json(METRICS / "classifier.json", scores.classifier)
-    write_json(METRICS / "captioner.json", scores.captioner)
+    classifier = load_model(CLASSIFIER, ClassifierRecord)
+    scores = score_models(classifier, load_model(CAPTIONER, CaptionerRecord), test, references, params)
+    write_json(CLASSIFIER_METRICS, scores.classifier)
+    write_json(CAPTIONER_METRICS, scores.captioner)
 
     PLOTS.mkdir(exist_ok=True)
     names = np.array(CLASSES)
     confusion = pd.DataFrame({"actual": names[test.classes], "predicted": names[scores.predicted]})
-    confusion.to_csv(PLOTS / "confusion.csv", index=False)
+    confusion.to_csv(CONFUSION, index=False)
     confusion_png(test.classes, scores.predicted, PLOTS / "confusion.png")
 
     rows = example_rows(test.classes, params.evaluate.examples_per_class)
     examples = examples_table(test, rows, scores.predicted, references, scores.generated)
-    examples.to_csv(PLOTS / "examples.csv", index=False)
+    examples.to_csv(EXAMPLES, index=False)
     images = np.asarray(test.images[rows])
     gallery_png(images, [f"true {e.true_class}, predicted {e.predicted_class}\nreference: {e.reference}\n"
                          f"beam: {e.beam}" for e in examples.itertuples()], PLOTS / "gallery.png")

@@ -3,15 +3,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from gzmorph.data.splitting import assign_splits, pack_splits
 from gzmorph.errors import cli
 from gzmorph.io import write_json
 from gzmorph.params import load_params
-from gzmorph.splitting import assign_splits, pack_splits
-
-LABELS = Path("data/interim/labels.csv")
-SPLITS = Path("data/interim/splits.csv")
-PROCESSED = Path("data/processed")
-REPORT = Path("metrics/split_report.json")
+from gzmorph.paths import LABELS, PROCESSED, SPLIT_REPORT, SPLITS
 
 
 @cli
@@ -26,7 +22,7 @@ def main():
     for problem in report.pop("problems"):
         print(f"dropped: {problem}")
     kept.to_csv(SPLITS, index=False)
-    write_json(REPORT, report)
+    write_json(SPLIT_REPORT, report)
     print(", ".join(f"{name}: {report[f'{name}_galaxies']}" for name in ("train", "val", "test")))
 
 

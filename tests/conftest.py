@@ -1,85 +1,11 @@
 """Shared by the tests that drive DVC: a tiny copy of the project, one reproduced tiny pipeline for the
 whole session (training it is the slow part), and the local S3 server of scripts/s3_server.py."""
-import importlib.util
-import os
 import secrets
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO / "data" / "sample"
-# length_penalty 1: a one-epoch decoder's beam otherwise ends every caption at once, and tests comparing
-# captions would compare empty strings.
-TINY = {"train_classifier": {"epochs": 1, "width": 8}, "train_captioner": {"epochs": 1, "units": 32},
-        "split": {"workers": 1}, "evaluate": {"examples_per_class": 1, "length_penalty": 1.0}}
-STAGES = ("clean_labels", "split", "build_captions", "train_classifier", "train_captioner", "evaluate")
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-UP_TO_DATE = "Data and pipelines are up to date."
-
-
-def dvc_env() -> dict:
-    # The stages' `python` and `dvc` itself must be the venv's, whatever PATH pytest was started with.
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-
-
-def run(args, cwd, ok: bool = True) -> str:
-    """stdout + stderr of a command; ``ok`` says whether it must succeed or must fail."""
-    done = subprocess.run(args, cwd=cwd, env=dvc_env(), capture_output=True, text=True)
-    assert (done.returncode == 0) == ok, (f"{' '.join(args)} exited {done.returncode}:\n"
-                                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return done.stdout + done.stderr
-
-
-def stages_run(log: str) -> set[str]:
-    """Stages a `dvc repro`/`dvc exp run` log shows running or restoring from the run cache."""
-    return {s for s in STAGES if f"Running stage '{s}'" in log or f"Stage '{s}' is cached" in log}
-
-
-def tiny_project(root: Path, n_galaxies: int = 160) -> Path:
-    """A git + DVC repository holding the pipeline and the first galaxies of the sample, tiny params."""
-    for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
-        shutil.copy(REPO / name, root / name)
-    for name in ("stages", "src", ".dvc"):
-        shutil.copytree(REPO / name, root / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache", "config.local"))
-    table = pd.read_csv(SAMPLE / "training_solutions_rev1.csv", dtype=str).head(n_galaxies)
-    images = root / "data" / "sample" / "images_training_rev1"
-    images.mkdir(parents=True)
-    table.to_csv(root / "data" / "sample" / "training_solutions_rev1.csv", index=False)
-    for galaxy in table["GalaxyID"]:
-        shutil.copy(SAMPLE / "images_training_rev1" / f"{galaxy}.jpg", images)
-    set_params(root / "params.yaml", by_key(TINY))
-    run(["git", "init", "-q"], root)
-    commit(root, "tiny")
-    return root
-
-
-def set_params(file: Path, changes: dict, source: Path | None = None) -> None:
-    """Write ``file``: the params of ``source`` (``file`` itself by default) with each dotted key set."""
-    params = yaml.safe_load((source or file).read_text())
-    for key, value in changes.items():
-        *sections, last = key.split(".")
-        target = params
-        for section in sections:
-            target = target[section]
-        target[last] = value
-    file.write_text(yaml.safe_dump(params, sort_keys=False))
-
-
-def by_key(sections: dict[str, dict]) -> dict:
-    """{section: {name: value}} as {"section.name": value}."""
-    return {f"{section}.{name}": value for section, values in sections.items() for name, value in values.items()}
-
-
-def commit(root: Path, message: str) -> None:
-    run([*GIT, "add", "-A"], root)
-    run([*GIT, "commit", "-qm", message], root)
+from helpers import UP_TO_DATE, commit, copy_project, load_script, run, tiny_project
 
 
 @pytest.fixture(scope="session")
@@ -88,13 +14,6 @@ def reproduced_tiny(tmp_path_factory) -> Path:
     copied, so that no test sees what another one changed."""
     root = tiny_project(tmp_path_factory.mktemp("reproduced_tiny"))
     run(["dvc", "repro"], root)
-    return root
-
-
-def copy_project(source: Path, root: Path) -> Path:
-    """Workspace, git history and DVC cache; .dvc/tmp holds locks and queue state of the source only."""
-    shutil.copytree(source, root, symlinks=True, dirs_exist_ok=True,
-                    ignore=lambda folder, names: ["tmp"] if Path(folder).name == ".dvc" else [])
     return root
 
 
@@ -125,13 +44,6 @@ def pristine(tiny_baseline) -> Path:
         run(["git", "reset", "-q", "--hard"], tiny_baseline)
         run(["dvc", "checkout", "--force"], tiny_baseline)
     assert run(["dvc", "status"], tiny_baseline).strip().endswith(UP_TO_DATE)
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

@@ -22,14 +22,23 @@ import pandas as pd
 import pytest
 from PIL import Image, ImageDraw
 
-from gzmorph.images import load_galaxy
-from gzmorph.labels import DROP_REASONS, clean_labels, read_table
-from gzmorph.packing import read_images
-from gzmorph.rule import Rule
-from gzmorph.splitting import assign_splits, pack_splits
-from gzmorph.tree import ID_COLUMN
-from conftest import REPO, by_key, dvc_env, set_params, tiny_project
-from test_labels import ROWS_BY_CLASS, assert_accounting, table_frame, write_csv
+from gzmorph.data.decoding import load_galaxy
+from gzmorph.data.labels import DROP_REASONS, clean_labels, read_table
+from gzmorph.data.packing import read_images
+from gzmorph.data.splitting import assign_splits, pack_splits
+from gzmorph.gz2.rule import Rule
+from gzmorph.gz2.tree import ID_COLUMN
+from helpers import (
+    REPO,
+    ROWS_BY_CLASS,
+    assert_accounting,
+    by_key,
+    dvc_env,
+    set_params,
+    table_frame,
+    tiny_project,
+    write_csv,
+)
 
 KAGGLE = Path(__file__).resolve().parents[2] / "shared" / "gz2" / "kaggle"
 CROP, SIZE = 207, 64

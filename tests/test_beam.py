@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from gzmorph.beam import beam_search, greedy_decode, length_normalised
+from gzmorph.models.beam import beam_search, greedy_decode, length_normalised
 
 START, END = 0, 1
 
@@ -58,7 +58,7 @@ def test_width_one_equals_greedy(seed):
     step, initial_state = random_recurrent_step(seed)
     state = initial_state(16)
     greedy = greedy_decode(step, state, START, END, max_len=12)
-    assert beam_search(step, state, START, END, width=1, max_len=12) == greedy
+    assert beam_search(step, state, START, END, width=1, max_len=12, length_penalty=0.0) == greedy
     assert {len(c) < 12 for c in greedy} == {True, False} and all(END not in c for c in greedy)
 
 
@@ -81,8 +81,9 @@ def test_images_whose_search_ended_leave_the_batch():
         return step(tokens, state)
 
     state = initial_state(16)
-    found = beam_search(counting_step, state, START, END, width=2, max_len=12)
-    assert found == [beam_search(step, tuple(a[i:i + 1] for a in state), START, END, width=2, max_len=12)[0]
+    found = beam_search(counting_step, state, START, END, width=2, max_len=12, length_penalty=0.0)
+    assert found == [beam_search(step, tuple(a[i:i + 1] for a in state), START, END, width=2, max_len=12,
+                                 length_penalty=0.0)[0]
                      for i in range(16)]
     assert rows_seen[0] == 32 and rows_seen == sorted(rows_seen, reverse=True) and rows_seen[-1] < 32
     assert all(rows % 2 == 0 for rows in rows_seen)  # an image's beams leave together
@@ -124,7 +125,7 @@ def test_beam_finds_a_likelier_caption_than_greedy():
     step, sequence_log_prob = markov_step(GARDEN_PATH, vocab_size=6)
     state = (np.zeros((2, 1)),)
     greedy = greedy_decode(step, state, START, END, max_len=5)
-    beam = beam_search(step, state, START, END, width=2, max_len=5)
+    beam = beam_search(step, state, START, END, width=2, max_len=5, length_penalty=0.0)
     assert greedy == [[A, C]] * 2 and beam == [[B]] * 2
     assert sequence_log_prob(beam[0]) > sequence_log_prob(greedy[0])  # log 0.4 against log 0.204
 
@@ -150,13 +151,13 @@ def test_captions_that_never_end_stop_at_max_len():
     step, _ = markov_step({START: {A: 1.0}, A: {A: 1.0}}, vocab_size=3)
     state = (np.zeros((2, 1)),)
     assert greedy_decode(step, state, START, END, max_len=4) == [[A] * 4] * 2
-    assert beam_search(step, state, START, END, width=2, max_len=4) == [[A] * 4] * 2
+    assert beam_search(step, state, START, END, width=2, max_len=4, length_penalty=0.0) == [[A] * 4] * 2
 
 
 def test_beam_width_must_be_positive():
     step, _ = markov_step(GARDEN_PATH, vocab_size=6)
     with pytest.raises(ValueError, match="width"):
-        beam_search(step, (np.zeros((1, 1)),), START, END, width=0, max_len=3)
+        beam_search(step, (np.zeros((1, 1)),), START, END, width=0, max_len=3, length_penalty=0.0)
 
 
 # The likely caption is 2 3 6 (p 0.86); 4 and 5 are unlikely but end at once (0.05 each), and so does

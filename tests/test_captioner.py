@@ -1,10 +1,11 @@
 import keras
 import numpy as np
 
-from gzmorph.captioner import AttentionDecoder
-from gzmorph.captioner_training import Encoded, fit_captioner, generate_captions, rows_of
-from gzmorph.captions import build_vocab, encode, vocab_index
+from gzmorph.gz2.captions import build_vocab, encode_caption, vocab_index
+from gzmorph.inference.captioning import Encoded, generate_captions
+from gzmorph.models.captioner import AttentionDecoder
 from gzmorph.params import CaptionerParams
+from gzmorph.training.captioner import fit_captioner, rows_of
 
 CAPTIONS = ["a spiral galaxy , with a bar", "an elliptical galaxy , completely round"]
 
@@ -18,7 +19,7 @@ def toy_data(n=64):
     # An uninformative summary: the decoder must find the kind in the spatial features.
     summary = np.full((n, 42), 0.5, "float32")
     vocab = build_vocab(CAPTIONS)
-    tokens = np.stack([encode(CAPTIONS[k], vocab_index(vocab), 10) for k in kinds])
+    tokens = np.stack([encode_caption(CAPTIONS[k], vocab_index(vocab), 10) for k in kinds])
     return Encoded(features, summary), kinds, tokens, vocab
 
 
@@ -31,31 +32,31 @@ def test_decoder_learns_to_caption_from_the_features(tmp_path):
     decoder, history = fit_captioner(data, data, len(vocab), params, seed=0, curves_file=tmp_path / "c.csv")
     assert history["loss"][-1] < history["loss"][0] / 4
     first = Encoded(*(array[:6] for array in encoded))
-    greedy = generate_captions(decoder, first, vocab, max_len=10)
+    greedy = generate_captions(decoder, first, vocab, max_len=10, beam_width=1, length_penalty=0.0)
     assert greedy == [CAPTIONS[k] for k in kinds[:6]]
     beam = generate_captions(decoder, first, vocab, max_len=10, beam_width=3, length_penalty=0.7)
     assert beam == greedy
 
 
 def test_beam_search_of_width_one_is_greedy_on_the_real_decoder():
-    from gzmorph.beam import beam_search, greedy_decode
-    from gzmorph.captioner import StepFunction
+    from gzmorph.models.beam import beam_search, greedy_decode
+    from gzmorph.models.captioner import StepFunction
 
     encoded, _, _, vocab = toy_data(8)
     keras.utils.set_random_seed(1)
-    step = StepFunction(AttentionDecoder(len(vocab), 8, 16, 8))
+    step = StepFunction(AttentionDecoder(len(vocab), 8, 16, 8, 0.2))
     state = step.initial_state(encoded.features, encoded.summary)
     start, end = vocab.index("<start>"), vocab.index("<end>")
-    assert beam_search(step, state, start, end, 1, 12) == greedy_decode(step, state, start, end, 12)
+    assert beam_search(step, state, start, end, 1, 12, 0.0) == greedy_decode(step, state, start, end, 12)
 
 
 def test_beam_search_on_the_real_decoder_gives_each_image_what_it_gets_alone():
-    from gzmorph.beam import beam_search
-    from gzmorph.captioner import StepFunction
+    from gzmorph.models.beam import beam_search
+    from gzmorph.models.captioner import StepFunction
 
     encoded, _, _, vocab = toy_data(8)
     keras.utils.set_random_seed(2)
-    decoder = AttentionDecoder(len(vocab), 8, 16, 8)
+    decoder = AttentionDecoder(len(vocab), 8, 16, 8, 0.2)
     start, end = vocab.index("<start>"), vocab.index("<end>")
 
     def search(images: slice) -> list[list[int]]:
@@ -70,7 +71,7 @@ def test_beam_search_on_the_real_decoder_gives_each_image_what_it_gets_alone():
 
 def test_saved_decoder_reloads_with_the_same_outputs(tmp_path):
     encoded, _, tokens, vocab = toy_data(4)
-    decoder = AttentionDecoder(len(vocab), 8, 16, 8)
+    decoder = AttentionDecoder(len(vocab), 8, 16, 8, 0.2)
     before = np.asarray(decoder((*encoded, tokens[:, :-1])))
     decoder.save(tmp_path / "decoder.keras")
     reloaded = keras.models.load_model(tmp_path / "decoder.keras", compile=False)

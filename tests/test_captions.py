@@ -2,13 +2,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gzmorph.captions import (
-    CLASS_PHRASES, END, FEATURES, PAD, START, UNK, CaptionConfig, as_sentence, build_vocab, decode, describe,
-    describe_table, encode, implied_class, parse_features, stated_features, vocab_index,
-)
 from gzmorph.errors import GzmorphError
-from gzmorph.rule import CLASSES
-from gzmorph.tree import QUESTION_BY_NUMBER, QUESTIONS
+from gzmorph.gz2.captions import (
+    CLASS_PHRASES,
+    END,
+    FEATURES,
+    PAD,
+    START,
+    UNK,
+    CaptionConfig,
+    as_sentence,
+    build_vocab,
+    decode_caption,
+    encode_caption,
+    galaxy_captions,
+    implied_class,
+    parse_features,
+    stated_features,
+    table_captions,
+    vocab_index,
+)
+from gzmorph.gz2.rule import CLASSES
+from gzmorph.gz2.tree import QUESTION_BY_NUMBER, QUESTIONS
 
 CONFIG = CaptionConfig()
 SURE = 0.9  # a share well past every threshold, for the answers on the path to the question under test
@@ -64,7 +79,7 @@ def test_feature_stated_just_above_the_threshold(feature, answer):
     q = feature.question
     votes = votes_row(reaching(q.number, {q.number: split(q.number, q.answers.index(answer), CONFIG.confident + EPS)}))
     assert stated_features(votes, CONFIG)[feature.name] == answer
-    for k, sentence in enumerate(describe(votes, 0, CONFIG)):
+    for k, sentence in enumerate(galaxy_captions(votes, 0, CONFIG)):
         assert has_phrase(sentence, feature.phrases[answer][k])
 
 
@@ -73,7 +88,7 @@ def test_feature_not_stated_just_below_the_threshold(feature, answer):
     q = feature.question
     votes = votes_row(reaching(q.number, {q.number: split(q.number, q.answers.index(answer), CONFIG.confident - EPS)}))
     assert stated_features(votes, CONFIG).get(feature.name) != answer
-    for sentence in describe(votes, 0, CONFIG):
+    for sentence in galaxy_captions(votes, 0, CONFIG):
         assert not any(has_phrase(sentence, phrase) for phrase in feature.phrases[answer])
 
 
@@ -147,37 +162,37 @@ def test_varied_rows_cover_every_answer():
 def test_every_phrasing_parses_back_to_the_stated_features_and_class(class_index):
     for votes in varied_rows():
         expected = stated_features(votes, CONFIG)
-        for sentence in describe(votes, class_index, CONFIG):
+        for sentence in galaxy_captions(votes, class_index, CONFIG):
             assert parse_features(sentence) == expected
             assert implied_class(sentence) == class_index
 
 
 def test_phrasings_are_distinct_deterministic_and_canonical_first():
     votes = varied_rows()[0]
-    captions = describe(votes, 0, CONFIG)
+    captions = galaxy_captions(votes, 0, CONFIG)
     assert len(captions) == CONFIG.phrasings == len(set(captions))
-    assert captions == describe(votes, 0, CONFIG)
-    assert describe(votes, 0, CaptionConfig(phrasings=1)) == captions[:1]
+    assert captions == galaxy_captions(votes, 0, CONFIG)
+    assert galaxy_captions(votes, 0, CaptionConfig(phrasings=1)) == captions[:1]
     assert captions[0].startswith("a spiral galaxy showing features or a disk , seen face on")
 
 
 def test_captions_tokenise_by_whitespace():
     for votes in varied_rows():
-        for sentence in describe(votes, 4, CONFIG):
+        for sentence in galaxy_captions(votes, 4, CONFIG):
             assert sentence == sentence.lower() == " ".join(sentence.split())
             assert all(word == "," or word.replace("-", "").isalpha() for word in sentence.split())
 
 
 def test_class_phrase_only_without_confident_features():
     votes = votes_row({})
-    assert describe(votes, 1, CONFIG) == list(CLASS_PHRASES[1])
+    assert galaxy_captions(votes, 1, CONFIG) == list(CLASS_PHRASES[1])
 
 
 @pytest.mark.parametrize("class_index, phrase", [(0, "a spiral galaxy"), (1, "an elliptical galaxy"),
                                                  (2, "an edge-on disk galaxy"), (3, "a merging galaxy"),
                                                  (4, "a galaxy of uncertain type")])
 def test_canonical_class_phrases(class_index, phrase):
-    assert describe(votes_row({}), class_index, CONFIG)[0] == phrase
+    assert galaxy_captions(votes_row({}), class_index, CONFIG)[0] == phrase
     assert implied_class(phrase + " with a bar") == class_index
 
 
@@ -194,9 +209,9 @@ def test_parse_features_skips_stray_words_and_keeps_the_first_mention():
 def test_describe_table_pairs_rows_with_classes():
     rows = varied_rows()[:3]
     table = pd.DataFrame(rows).reset_index(drop=True)
-    assert describe_table(table, [0, 1, 2], CONFIG) == [describe(r, c, CONFIG) for r, c in zip(rows, [0, 1, 2])]
+    assert table_captions(table, [0, 1, 2], CONFIG) == [galaxy_captions(r, c, CONFIG) for r, c in zip(rows, [0, 1, 2])]
     with pytest.raises(ValueError):
-        describe_table(table, [0, 1], CONFIG)
+        table_captions(table, [0, 1], CONFIG)
 
 
 @pytest.mark.parametrize("bad", [dict(phrasings=0), dict(phrasings=4), dict(confident=1.5), dict(odd_min=-0.1)])
@@ -214,25 +229,25 @@ def test_vocab_has_specials_first_then_sorted_words():
 def test_encode_and_decode_round_trip_with_padding():
     vocab = build_vocab(["a spiral galaxy , with a bar"])
     index = vocab_index(vocab)
-    ids = encode("a spiral galaxy , with a bar", index, max_len=12)
+    ids = encode_caption("a spiral galaxy , with a bar", index, max_len=12)
     assert ids.dtype == np.int32 and ids.shape == (12,)
     assert ids[0] == index[START] and ids[8] == index[END] and (ids[9:] == 0).all()
-    assert decode(ids, vocab) == "a spiral galaxy , with a bar"
+    assert decode_caption(ids, vocab) == "a spiral galaxy , with a bar"
 
 
 def test_encode_marks_unknown_words_and_decode_drops_specials():
     vocab = build_vocab(["a bar"])
     index = vocab_index(vocab)
-    ids = encode("a ring", index, max_len=5)
+    ids = encode_caption("a ring", index, max_len=5)
     assert ids.tolist() == [index[START], index["a"], index[UNK], index[END], 0]
-    assert decode(ids, vocab) == "a"
-    assert decode([index[START], index["bar"], index[END], index["a"]], vocab) == "bar"
+    assert decode_caption(ids, vocab) == "a"
+    assert decode_caption([index[START], index["bar"], index[END], index["a"]], vocab) == "bar"
 
 
 def test_encode_refuses_a_caption_longer_than_max_len():
     index = vocab_index(build_vocab(["a b c"]))
     with pytest.raises(GzmorphError, match="max_len"):
-        encode("a b c", index, max_len=4)
+        encode_caption("a b c", index, max_len=4)
 
 
 def test_a_share_of_exactly_confident_is_not_stated():

@@ -3,16 +3,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gzmorph.augment import dihedral_views, predict_with_tta, training_augmentation
-from gzmorph.classifier import (CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse,
-                                with_features)
-from gzmorph.encoders import FEATURES
-from gzmorph.classifier_training import fit_classifier
-from gzmorph.datasets import Split
+from gzmorph.gz2.tree import VOTE_COLUMNS, sum_errors
+from gzmorph.inference.tta import dihedral_views, predict_with_tta
+from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse, with_features
+from gzmorph.models.encoders import FEATURES
 from gzmorph.params import Augmentation, ClassifierParams
-from gzmorph.rule import CLASSES
-from gzmorph.seeding import seed_everything
-from gzmorph.tree import VOTE_COLUMNS, sum_errors
+from gzmorph.training.augment import training_augmentation
+from gzmorph.training.classifier import fit_classifier
+from gzmorph.training.seeding import seed_everything
+from helpers import tiny_split
 
 
 def test_tree_votes_obey_every_sum_of_the_decision_tree():
@@ -38,19 +37,6 @@ def test_a_masked_vote_column_never_affects_the_loss_or_its_gradient():
     known = ~np.isnan(target)
     expected = np.mean([np.mean((target[i][known[i]] - pred.numpy()[i][known[i]]) ** 2) for i in range(4)])
     assert float(np.mean(masked_mse(other, pred))) == pytest.approx(expected, rel=1e-5)
-
-
-def tiny_split(n, seed):
-    """Bright centred blobs whose size gives the class: learnable in a few epochs."""
-    rng = np.random.default_rng(seed)
-    classes = rng.integers(0, 2, n)
-    yy, xx = np.mgrid[:16, :16] - 7.5
-    radius = np.where(classes == 0, 2.5, 6.0)[:, None, None]
-    images = (np.exp(-(xx ** 2 + yy ** 2) / radius ** 2)[..., None] * 255 * np.ones(3)).astype("uint8")
-    votes = np.where(classes[:, None] == 0, 0.9, 0.1) * np.ones((n, 3))
-    table = pd.DataFrame({"GalaxyID": np.arange(n), "class": [CLASSES[c] for c in classes],
-                          "Class1.1": votes[:, 0], "Class1.2": 1 - votes[:, 0], "Class1.3": 0.0})
-    return Split(images, table)
 
 
 def test_the_two_heads_train_on_a_tiny_set(tmp_path):
@@ -98,12 +84,13 @@ def test_dihedral_views_are_the_eight_distinct_symmetries():
 
 
 def test_resnet50_backbone_builds_without_downloading():
-    model = build_classifier(32, backbone="resnet50", weights="none")
+    model = build_classifier(32, "resnet50", 32, 0.3, "none", "float32")
     assert model.output[CLASS_OUTPUT].shape[-1] == 5
 
 
 def test_rescaling_the_softmax_recovers_a_rare_class_the_priors_hide():
-    from gzmorph.classifier_training import predict_classes, selection_score, tuned_class_scale
+    from gzmorph.models.classifier import ClassDecision, predict_classes
+    from gzmorph.training.classifier import selection_score, tuned_class_scale
 
     rng = np.random.default_rng(3)
     true = np.where(rng.random(400) < 0.1, 3, 0)  # 10% mergers among spirals
@@ -111,10 +98,10 @@ def test_rescaling_the_softmax_recovers_a_rare_class_the_priors_hide():
     # The model ranks mergers right but never above 0.5: plain argmax names no merger.
     probs[:, 3] = np.where(true == 3, 0.4, 0.1) + rng.normal(0, 0.03, 400)
     probs[:, 0] = 1 - probs[:, 3] - 0.03
-    plain = predict_classes({"class": probs}, {"class_from": "softmax", "class_scale": [1.0] * 5}, None)
+    plain = predict_classes({"class": probs}, ClassDecision("softmax", [1.0] * 5, []), None)
     assert not (plain == 3).any()
     scale = tuned_class_scale(probs, true)
-    rescaled = predict_classes({"class": probs}, {"class_from": "softmax", "class_scale": scale}, None)
+    rescaled = predict_classes({"class": probs}, ClassDecision("softmax", scale, []), None)
     assert selection_score(true, rescaled) > selection_score(true, plain)
     assert (rescaled == true).mean() > 0.95
     assert (rescaled[true == 3] == 3).mean() > 0.9
@@ -126,7 +113,7 @@ def test_unloadable_resnet50_weights_are_one_clear_error(tmp_path):
     bad = tmp_path / "weights.h5"
     bad.write_text("not weights")
     with pytest.raises(GzmorphError, match="train_classifier.weights"):
-        build_classifier(32, backbone="resnet50", weights=str(bad))
+        build_classifier(32, "resnet50", 32, 0.3, str(bad), "float32")
 
 
 def test_the_same_seed_trains_the_same_weights(tmp_path):
@@ -144,7 +131,7 @@ def test_weight_averaging_keeps_the_average_not_the_last_weights(tmp_path):
     train, val = tiny_split(64, 0), tiny_split(16, 1)
     settings = dict(width=4, epochs=6, batch_size=16, learning_rate=0.01, augment=Augmentation(shift=0.0, zoom=0.0))
     seed_everything(3)
-    initial = build_classifier(16, width=4, precision=ClassifierParams().precision).trainable_weights
+    initial = build_classifier(16, "small_cnn", 4, 0.3, "none", ClassifierParams().precision).trainable_weights
     averaged, _ = fit_classifier(train, val, ClassifierParams(**settings, ema_momentum=0.999999), seed=3,
                                  curves_file=tmp_path / "a.csv")
     trained, _ = fit_classifier(train, val, ClassifierParams(**settings), seed=3, curves_file=tmp_path / "b.csv")

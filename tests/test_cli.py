@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import REPO, SAMPLE
+from gzmorph.data.files import find_images
 from gzmorph.errors import EXIT_USER_ERROR, GzmorphError
-from gzmorph.image_files import find_images
-from gzmorph.prediction_output import heatmap_paths
-from gzmorph.rule import CLASSES
+from gzmorph.gz2.rule import CLASSES
+from gzmorph.inference.output import heatmap_paths
+from helpers import REPO, SAMPLE
 
 SAMPLE_IMAGES = SAMPLE / "images_training_rev1"
 PROBABILITIES = [f"p_{name}" for name in CLASSES]
@@ -67,8 +67,9 @@ def test_predict_writes_csv_and_reports_unreadable_files_without_stopping(tiny_p
     assert set(rows["class"]) <= set(CLASSES)
     np.testing.assert_allclose(rows[PROBABILITIES].sum(axis=1), 1.0, atol=1e-4)
     meta = json.loads((tiny_pipeline / "models/classifier/meta.json").read_text())
-    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *meta["vote_columns"], "caption", "gradcam"]
-    assert rows[meta["vote_columns"]].to_numpy().min() >= 0
+    vote_columns = meta["decision"]["vote_columns"]
+    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *vote_columns, "caption", "gradcam"]
+    assert rows[vote_columns].to_numpy().min() >= 0
     for heatmap in rows["gradcam"]:
         with Image.open(heatmap) as picture:
             assert picture.size == (256, 256) and picture.mode == "RGB"

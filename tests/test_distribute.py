@@ -14,12 +14,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from test_classifier import tiny_split
 
-from gzmorph.classifier_training import fit_classifier
-from gzmorph.datasets import load_split, split_paths
-from gzmorph.distribute import stream
+from gzmorph.data.packed_splits import split_paths
 from gzmorph.params import Augmentation, ClassifierParams
+from gzmorph.training.classifier import fit_classifier
+from gzmorph.training.distribute import stream
+from helpers import tiny_split
 
 TIMEOUT_S = 240
 # Trains the packed set in argv[1] on argv[2] logical CPU devices, once per (strategy, batch size per
@@ -31,8 +31,8 @@ import tensorflow as tf
 folder, devices, runs = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
-from gzmorph import classifier_training
-from gzmorph.datasets import load_split
+from gzmorph.training import classifier as classifier_training
+from gzmorph.data.packed_splits import load_split
 from gzmorph.params import Augmentation, ClassifierParams
 made = []
 make_strategy = classifier_training.make_strategy
@@ -41,7 +41,8 @@ histories = {}
 for strategy, batch_size in runs:
     # float32: bfloat16 rounding would add its own differences to the strategies' (order of sums, BatchNorm)
     params = ClassifierParams(width=4, epochs=1, batch_size=batch_size, learning_rate=0.01, strategy=strategy,
-                              checkpoint_dir=str(folder / "ckpt"), augment=Augmentation(rotate=False, shift=0.0, zoom=0.0),
+                              checkpoint_dir=str(folder / "ckpt"),
+                              augment=Augmentation(rotate=False, shift=0.0, zoom=0.0),
                               precision="float32")
     _, history = classifier_training.fit_classifier(load_split(folder, "train"), load_split(folder, "val"),
                                                     params, 0, folder / f"curves-{strategy}-{sys.argv[4]}.csv")
@@ -132,7 +133,7 @@ def test_two_workers_on_localhost_train_an_epoch_together(tmp_path):
         for worker in workers:
             worker.kill()
             worker.wait()
-    for worker, (stdout, stderr) in zip(workers, outputs):
+    for worker, (_, stderr) in zip(workers, outputs):
         assert worker.returncode == 0, stderr[-3000:]
     runs = [histories(stdout)["multi_worker"] for stdout, _ in outputs]
     assert runs[0]["replicas"] == 2

@@ -1,38 +1,73 @@
-"""dvc.yaml against the code: a stage must rerun when any library module it runs changes."""
+"""dvc.yaml against the code: a stage must rerun when any library module it runs changes, and the
+paths it declares are the ones the code writes (gzmorph.paths)."""
 import ast
 from pathlib import Path
 
 import pytest
 import yaml
 
+from gzmorph import paths
+
 REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "src" / "gzmorph"
 PIPELINE = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+
+
+def module_file(name: str) -> Path:
+    """The file of a dotted gzmorph module (``gzmorph.data.labels``), a package's ``__init__.py`` included."""
+    path = REPO / "src" / Path(*name.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
 
 def gzmorph_imports(path: Path) -> set[str]:
     """The gzmorph modules a file imports, at any depth of the file (function-level imports count)."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gzmorph."):
-            names.add(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("gzmorph"):
+            names |= {f"{node.module}.{a.name}" if module_file(f"{node.module}.{a.name}").is_file() else node.module
+                      for a in node.names}
         elif isinstance(node, ast.Import):
-            names |= {a.name.split(".")[1] for a in node.names if a.name.startswith("gzmorph.")}
-    return names
+            names |= {a.name for a in node.names if a.name.startswith("gzmorph.")}
+    return {name for name in names if name != "gzmorph"}
 
 
-def module_closure(script: Path) -> set[str]:
+def module_closure(script: Path) -> set[Path]:
+    """The files of every gzmorph module the script runs, relative to the repository root."""
     seen, todo = set(), list(gzmorph_imports(script))
     while todo:
         name = todo.pop()
         if name not in seen:
             seen.add(name)
-            todo += gzmorph_imports(REPO / "src" / "gzmorph" / f"{name}.py")
-    return seen
+            todo += gzmorph_imports(module_file(name))
+    return {module_file(name).relative_to(REPO) for name in seen}
+
+
+def minimal_deps(files: set[Path]) -> set[str]:
+    """A subpackage folder where the stage runs all of its modules, its files one by one otherwise."""
+    deps = set()
+    for file in files:
+        folder = file.parent
+        modules = {f.relative_to(REPO) for f in (REPO / folder).glob("*.py") if f.name != "__init__.py"}
+        whole = folder != PACKAGE.relative_to(REPO) and modules <= files
+        deps.add(str(folder) if whole else str(file))
+    # A package's __init__.py runs on every import from it; it is listed only within a whole folder.
+    return {dep for dep in deps if not dep.endswith("__init__.py")}
 
 
 @pytest.mark.parametrize("stage", sorted(PIPELINE))
 def test_a_stage_depends_on_exactly_the_modules_it_runs(stage):
     script = REPO / PIPELINE[stage]["cmd"].split()[-1]
-    needed = {f"src/gzmorph/{name}.py" for name in module_closure(script)}
     listed = {dep for dep in PIPELINE[stage]["deps"] if dep.startswith("src/")}
-    assert listed == needed  # missing: a stale stage; extra: needless reruns
+    assert listed == minimal_deps(module_closure(script))  # missing: a stale stage; extra: needless reruns
+
+
+def declared(stage: dict) -> set[str]:
+    entries = [*stage.get("deps", []), *stage.get("outs", []), *stage.get("metrics", []), *stage.get("plots", [])]
+    return {next(iter(entry)) if isinstance(entry, dict) else entry for entry in entries}
+
+
+def test_every_path_the_code_writes_is_declared_in_dvc_yaml():
+    everything = set().union(*(declared(stage) for stage in PIPELINE.values()))
+    written = {str(value) for name, value in vars(paths).items() if isinstance(value, Path) and name != "PARAMS"}
+    folders = {"models", "metrics", "plots"}  # parents of the declared files, never declared themselves
+    assert written - folders <= everything

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import STAGES, run, set_params, stages_run, tiny_project
 from gzmorph.params import Params
+from helpers import STAGES, run, set_params, stages_run, tiny_project
 
 DATA_STAGES = ("clean_labels", "split", "build_captions")  # seconds each: run them for real
 

@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 
-from gzmorph.classifier import build_classifier, compile_classifier
-from gzmorph.gradcam import gradcam
+from gzmorph.inference.gradcam import gradcam
+from gzmorph.models.classifier import build_classifier, compile_classifier
 
 SIZE = 32
 
@@ -22,8 +22,8 @@ def test_gradcam_highlights_the_one_bright_blob():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     images, classes, _ = blob_images(256, rng)
-    model = build_classifier(SIZE, width=8, dropout=0.0)
-    compile_classifier(model, 0.003, vote_loss_weight=0.0)
+    model = build_classifier(SIZE, "small_cnn", 8, 0.0, "none", "float32")
+    compile_classifier(model, 0.003, vote_loss_weight=0.0, ema_momentum=0.0)
     votes = np.full((len(images), 37), np.nan, "float32")
     model.fit(images, {"class": classes, "votes": votes}, epochs=8, batch_size=32, verbose=0)
 

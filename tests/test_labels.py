@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import tempfile
 from pathlib import Path
 
@@ -12,76 +11,25 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
 
+from gzmorph.data.labels import DROP_REASONS, clean_labels, read_table, summary_lines
 from gzmorph.errors import GzmorphError
-from gzmorph.labels import DROP_REASONS, clean_labels, read_table, summary_lines
-from gzmorph.rule import CLASSES, Rule
-from gzmorph.tree import ID_COLUMN, QUESTION_BY_NUMBER, VOTE_COLUMNS
-
-TOLERANCE = 0.03
-KAGGLE_SUBSET = [c for c in VOTE_COLUMNS if c.split(".")[0] in {"Class1", "Class2", "Class6", "Class7", "Class8"}]
-
-
-def tree_row(smooth=0.1, disk=0.85, edge_on=0.1, arms=0.9, odd=0.1, merger=0.0) -> dict[str, float]:
-    """A full, tree-consistent row of the 37 Kaggle columns from the conditional answers that matter."""
-    face = disk * (1 - edge_on)
-    answers = {
-        1: (smooth, disk, 1 - smooth - disk), 2: (disk * edge_on, face), 3: (0, face),
-        4: (face * arms, face * (1 - arms)), 5: (face, 0, 0, 0), 6: (odd, 1 - odd), 7: (smooth, 0, 0),
-        8: (0, 0, 0, 0, 0, odd * merger, odd * (1 - merger)), 9: (disk * edge_on, 0, 0),
-        10: (face * arms, 0, 0), 11: (face * arms, 0, 0, 0, 0, 0),
-    }
-    return {column: float(value) for number, values in answers.items()
-            for column, value in zip(QUESTION_BY_NUMBER[number].columns, values)}
+from gzmorph.gz2.rule import CLASSES, Rule
+from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, VOTE_COLUMNS
+from helpers import (
+    KAGGLE_SUBSET,
+    ROWS_BY_CLASS,
+    TINY_JPEG,
+    TOLERANCE,
+    assert_accounting,
+    table_frame,
+    touch_images,
+    tree_row,
+    write_csv,
+)
 
 
-ROWS_BY_CLASS = {
-    "elliptical": tree_row(smooth=0.8, disk=0.15),
-    "spiral": tree_row(smooth=0.1, disk=0.85, edge_on=0.1, arms=0.9),
-    "edge-on": tree_row(smooth=0.05, disk=0.9, edge_on=0.9),
-    "merger": tree_row(smooth=0.5, disk=0.45, odd=0.7, merger=0.8),
-    "ambiguous": tree_row(smooth=0.4, disk=0.4),
-}
-
-
-def table_frame(rows: list[dict], ids=None, columns=VOTE_COLUMNS) -> pd.DataFrame:
-    ids = list(range(100001, 100001 + len(rows))) if ids is None else ids
-    frame = pd.DataFrame(rows)
-    frame.insert(0, ID_COLUMN, ids)
-    return frame[[ID_COLUMN, *[c for c in frame.columns if c != ID_COLUMN and (c in columns or
-                                                                               c not in VOTE_COLUMNS)]]]
-
-
-def write_csv(path: Path, frame: pd.DataFrame, encoding="utf-8", bom=b"", **to_csv) -> Path:
-    path.write_bytes(bom + frame.to_csv(index=False, **to_csv).encode(encoding))
-    return path
-
-
-def tiny_jpeg() -> bytes:
-    """A real 8x8 JPEG: clean_labels decodes every kept row's image, so placeholders would be dropped."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "grey").save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
-TINY_JPEG = tiny_jpeg()
-
-
-def touch_images(image_dir: Path, ids, suffix=".jpg", content=TINY_JPEG) -> Path:
-    image_dir.mkdir(exist_ok=True)
-    for galaxy in ids:
-        (image_dir / f"{galaxy}{suffix}").write_bytes(content)
-    return image_dir
-
-
-def assert_accounting(report: dict) -> None:
-    assert report["rows_read"] == report["rows_kept"] + report["rows_dropped"]
-    assert report["rows_dropped"] == sum(report[f"dropped_{reason}"] for reason in DROP_REASONS)
-    assert report["rows_kept"] == sum(report[f"class_{name}_count"] for name in CLASSES)
-
-
-def clean(path: Path, image_dir: Path, tolerance=TOLERANCE, rule=Rule()):
+def clean(path: Path, image_dir: Path, tolerance=TOLERANCE, rule=Rule()):  # noqa: B008 (frozen)
     result = clean_labels(read_table(path), image_dir, rule, tolerance)
     assert_accounting(result.report)
     return result
@@ -351,7 +299,7 @@ def test_images_of_rows_dropped_for_another_reason_are_not_opened(tmp_path, five
     frame = frame.astype(object)
     frame.loc[0, "Class1.1"] = "x"
     opened = []
-    monkeypatch.setattr("gzmorph.labels.unreadable_reason", lambda path: opened.append(path.name))
+    monkeypatch.setattr("gzmorph.data.labels.unreadable_reason", lambda path: opened.append(path.name))
     clean(write_csv(tmp_path / "solutions.csv", frame), images)
     assert opened == [f"{galaxy}.jpg" for galaxy in frame[ID_COLUMN][1:]]
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gzmorph import packing
+from gzmorph.data import packing
+from gzmorph.data.decoding import load_galaxy
+from gzmorph.data.packing import drop_unusable_rows, pack_images, read_images
 from gzmorph.errors import GzmorphError
-from gzmorph.images import load_galaxy
-from gzmorph.packing import drop_unusable_rows, pack_images, read_images
 
 SIZE = 16
 CROP = 207

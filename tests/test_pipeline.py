@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import UP_TO_DATE, run, stages_run
+from helpers import UP_TO_DATE, run, stages_run
 
 
 @pytest.mark.slow
@@ -12,7 +12,8 @@ def test_dvc_repro_writes_every_metric_and_plot(tiny_pipeline):
     classifier = json.loads((root / "metrics/classifier.json").read_text())
     captioner = json.loads((root / "metrics/captioner.json").read_text())
     report = json.loads((root / "metrics/data_report.json").read_text())
-    assert {"accuracy", "f1_weighted", "f1_macro", "merger_recall", "vote_rmse", "vote_rmse_constant"} <= classifier.keys()
+    headline = {"accuracy", "f1_weighted", "f1_macro", "merger_recall", "vote_rmse", "vote_rmse_constant"}
+    assert headline <= classifier.keys()
     assert {f"{d}_bleu{n}" for d in ("greedy", "beam") for n in range(1, 5)} <= captioner.keys()
     assert {"beam_top3_share", "references_top3_share", "beam_class_agreement"} <= captioner.keys()
     assert report["rows_read"] == report["rows_kept"] + report["rows_dropped"] == 160

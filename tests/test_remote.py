@@ -3,9 +3,9 @@ get the same pipeline state and the same models' predictions, without training a
 import numpy as np
 import pytest
 
-from conftest import UP_TO_DATE, run
-from gzmorph.captioner_training import encode_images, generate_captions
-from gzmorph.model_files import load_model
+from gzmorph.inference.captioning import encode_images, generate_captions
+from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_model
+from helpers import UP_TO_DATE, run
 
 
 def use_s3_remote(root, server) -> None:
@@ -19,12 +19,12 @@ def use_s3_remote(root, server) -> None:
 
 def predictions(root, n_images: int = 4) -> tuple[dict, list[str]]:
     """The classifier's outputs and the captioner's beam-search captions for the first test images."""
-    classifier = load_model(root / "models/classifier", "train_classifier")
-    captioner = load_model(root / "models/captioner", "train_captioner")
+    classifier = load_model(root / "models/classifier", ClassifierRecord)
+    captioner = load_model(root / "models/captioner", CaptionerRecord)
     images = np.load(root / "data/processed/test_images.npy", mmap_mode="r")[:n_images]
     outputs = classifier.model.predict(images, verbose=0)
     captions = generate_captions(captioner.model, encode_images(classifier.model, images, tta=False),
-                                 captioner.meta["vocab"], captioner.meta["max_len"], beam_width=3,
+                                 captioner.record.vocab, captioner.record.max_len, beam_width=3,
                                  length_penalty=1.0)  # 0 ends a one-epoch decoder's captions at once
     return outputs, captions
 

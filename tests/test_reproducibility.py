@@ -5,11 +5,10 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import copy_project, load_script
-from test_classifier import tiny_split
 
-from gzmorph.batches import Batches
-from gzmorph.model_files import MODEL, load_model
+from gzmorph.models.files import MODEL, CaptionerRecord, load_model
+from gzmorph.training.batches import Batches
+from helpers import copy_project, load_script
 
 
 def epoch_rows(batches: Batches) -> list[int]:
@@ -36,16 +35,17 @@ SAVE = """
 import sys
 from pathlib import Path
 import numpy as np
-from gzmorph.captioner import AttentionDecoder
-from gzmorph.classifier import build_classifier
-from gzmorph.model_files import save_model
-from gzmorph.seeding import seed_everything
+from gzmorph.models.captioner import AttentionDecoder
+from gzmorph.models.classifier import build_classifier
+from gzmorph.models.files import CaptionerRecord, save_model
+from gzmorph.training.seeding import seed_everything
 seed_everything(0)
 decoder = AttentionDecoder(20, 8, 16, 8, 0.0)
 decoder((np.zeros((1, 2, 2, 4), "float32"), np.zeros((1, 42), "float32"), np.zeros((1, 3), "int32")))
-for name, model in (("classifier", build_classifier(16, width=4, precision="mixed_bfloat16")), ("captioner", decoder)):
+classifier = build_classifier(16, "small_cnn", 4, 0.3, "none", "mixed_bfloat16")
+for name, model in (("classifier", classifier), ("captioner", decoder)):
     for copy in ("a", "b"):
-        save_model(Path(sys.argv[1]) / f"{name}-{copy}", model, {"vocab": ["a", "b"]})
+        save_model(Path(sys.argv[1]) / f"{name}-{copy}", model, CaptionerRecord(3, "a", ["a", "b"]))
 """
 
 
@@ -56,7 +56,7 @@ def test_the_same_weights_give_the_same_model_file_in_any_process(tmp_path):
     for name in ("classifier", "captioner"):
         files = [tmp_path / run / f"{name}-{copy}" / MODEL for run in ("first", "second") for copy in "ab"]
         assert len({file.read_bytes() for file in files}) == 1, name
-        assert load_model(files[0].parent, "train_classifier").meta == {"vocab": ["a", "b"]}
+        assert load_model(files[0].parent, CaptionerRecord).record == CaptionerRecord(3, "a", ["a", "b"])
 
 
 @pytest.mark.slow

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gzmorph.data.splitting import assign_splits
 from gzmorph.errors import GzmorphError
-from gzmorph.splitting import assign_splits
 
 
 def labels(counts: dict[str, int], seed=0) -> pd.DataFrame:

@@ -12,11 +12,19 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from gzmorph.errors import GzmorphError
-from gzmorph.rule import CLASSES, classify
-from gzmorph.synthetic import (CONTACT_SHEET, IMAGE_DIR, SOLUTIONS_FILE, class_balance, galaxy_ids, main,
-                               synthesise_galaxy, write_sample)
-from gzmorph.synthetic_votes import UNITS, apportion, format_fraction
-from gzmorph.tree import ID_COLUMN, VOTE_COLUMNS, sum_errors
+from gzmorph.gz2.rule import CLASSES, classify
+from gzmorph.gz2.tree import ID_COLUMN, VOTE_COLUMNS, sum_errors
+from gzmorph.synthetic.sample import (
+    CONTACT_SHEET,
+    IMAGE_DIR,
+    SOLUTIONS_FILE,
+    class_balance,
+    galaxy_ids,
+    main,
+    synthesise_galaxy,
+    write_sample,
+)
+from gzmorph.synthetic.votes import UNITS, apportion, format_fraction
 
 SEED = 0
 

@@ -15,9 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gzmorph.errors import cli
-
-# The defaults of the library, repeated here as plain paths so that --help needs no TensorFlow import.
-DEFAULT_MODELS, DEFAULT_PARAMS = Path("models"), Path("params.yaml")
+from gzmorph.paths import MODELS, PARAMS
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,9 +42,9 @@ def parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=run_evaluate)
 
     for command in (predict, evaluate):
-        command.add_argument("--models", type=Path, default=DEFAULT_MODELS, metavar="DIR",
+        command.add_argument("--models", type=Path, default=MODELS, metavar="DIR",
                              help="folder holding classifier/ and captioner/ (default: models)")
-        command.add_argument("--params", type=Path, default=DEFAULT_PARAMS, metavar="FILE",
+        command.add_argument("--params", type=Path, default=PARAMS, metavar="FILE",
                              help="tta, beam search, label rule and caption settings (default: params.yaml)")
     return main
 
@@ -59,15 +57,15 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_predict(args: argparse.Namespace) -> None:
     # Cheap checks first: the modules below them load TensorFlow, which takes seconds.
-    from gzmorph.image_files import find_images
-    from gzmorph.prediction_output import check_output, write_predictions
+    from gzmorph.data.files import find_images
+    from gzmorph.inference.output import check_output, write_predictions
 
     output = check_output(args.output)
     paths = find_images(args.paths)
 
-    from gzmorph.batch_prediction import predict_files
+    from gzmorph.inference.predict import load_models, settings_from
+    from gzmorph.inference.predict_files import predict_files
     from gzmorph.params import load_params
-    from gzmorph.prediction import load_models, settings_from
 
     settings = replace(settings_from(load_params(args.params)), tta=args.tta)
     models = load_models(args.models, captions=args.captions)
@@ -78,10 +76,10 @@ def run_predict(args: argparse.Namespace) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
-    from gzmorph.folder_evaluation import evaluate_folder, folder_layout
+    from gzmorph.inference.folder_evaluation import evaluate_folder, folder_layout
+    from gzmorph.inference.predict import load_models
     from gzmorph.io import write_json
     from gzmorph.params import load_params
-    from gzmorph.prediction import load_models
 
     params = load_params(args.params)
     folder_layout(args.data, params)  # a wrong folder is found before the models take seconds to load

@@ -11,14 +11,14 @@ import annotated_types
 import pydantic
 import yaml
 
-from gzmorph.captions import CaptionConfig
 from gzmorph.errors import GzmorphError
-from gzmorph.rule import Rule
+from gzmorph.gz2.captions import CaptionConfig
+from gzmorph.gz2.rule import Rule
+from gzmorph.paths import PARAMS
 
 Positive = annotated_types.Gt(0)
 OpenFraction = Annotated[float, annotated_types.Interval(gt=0.0, lt=1.0)]
 Fraction = Annotated[float, annotated_types.Interval(ge=0.0, lt=1.0)]
-DEFAULT_FILE = Path("params.yaml")
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class Augmentation:
     zoom: Fraction = 0.1
 
 
-Strategy = Literal["default", "mirrored", "multi_worker"]  # tf.distribute strategies, see gzmorph.distribute
+Strategy = Literal["default", "mirrored", "multi_worker"]  # tf.distribute strategies, see gzmorph.training.distribute
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class ClassifierParams:
     balance_classes: bool = False
     augment: Augmentation = field(default_factory=Augmentation)
     precision: Literal["float32", "mixed_bfloat16"] = "mixed_bfloat16"  # the encoder's arithmetic
-    # tf.distribute: batch_size is per replica; see gzmorph.distribute
+    # tf.distribute: batch_size is per replica; see gzmorph.training.distribute
     strategy: Strategy = "default"
     checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes
     # TensorFlow's threads per op. The weights depend on it (oneDNN splits the convolutions' weight
@@ -124,7 +124,7 @@ class Params(pydantic.BaseModel):
     evaluate: EvaluateParams = EvaluateParams()
 
 
-def load_params(path: Path = DEFAULT_FILE) -> Params:
+def load_params(path: Path = PARAMS) -> Params:
     try:
         raw = yaml.safe_load(Path(path).read_text()) or {}
     except FileNotFoundError:
@@ -134,10 +134,10 @@ def load_params(path: Path = DEFAULT_FILE) -> Params:
     try:
         return Params.model_validate(raw)
     except pydantic.ValidationError as error:
-        raise GzmorphError(f"{path}: {describe(error.errors()[0])}") from None
+        raise GzmorphError(f"{path}: {error_line(error.errors()[0])}") from None
 
 
-def describe(error: dict) -> str:
+def error_line(error: dict) -> str:
     key = ".".join(str(part) for part in error["loc"])
     if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"unknown param {key!r} (a typo?); remove it or fix its name"

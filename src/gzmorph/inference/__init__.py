@@ -1,0 +1,1 @@
+"""Using trained models: TTA, predict, captions, metrics, folder evaluation, Grad-CAM, figures."""

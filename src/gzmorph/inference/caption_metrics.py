@@ -1,0 +1,89 @@
+"""Caption metrics: corpus BLEU against every reference phrasing, caption variety, and whether a generated
+caption says the right things (its class phrase, and each feature its references state).
+
+Captions are tokenised by whitespace, as everywhere in gzmorph (see ``gzmorph.gz2.captions``).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from nltk.translate.bleu_score import SmoothingFunction, corpus_bleu
+
+from gzmorph.gz2.captions import FEATURE_NAMES, implied_class, parse_features
+
+BLEU_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "bleu1": (1.0,),
+    "bleu2": (1 / 2, 1 / 2),
+    "bleu3": (1 / 3, 1 / 3, 1 / 3),
+    "bleu4": (1 / 4, 1 / 4, 1 / 4, 1 / 4),
+}
+# Chen & Cherry (2014) method 1: a zero n-gram count becomes a tiny epsilon. Without it, one order with no
+# match (likely for 4-grams on a small test split of short captions) zeroes the geometric mean and nltk
+# warns; with it the score stays a smooth function of the other orders and identical to unsmoothed BLEU
+# whenever every order has a match, which is the usual case over a whole corpus.
+SMOOTHING = SmoothingFunction().method1
+
+
+def _check_paired(name: str, items: Sequence, captions: Sequence[str]) -> None:
+    if len(items) != len(captions):
+        raise ValueError(f"{len(captions)} captions but {len(items)} {name}")
+    if not captions:
+        raise ValueError("no captions to score")
+
+
+def bleu_scores(references: list[list[str]], hypotheses: list[str]) -> dict[str, float]:
+    """Corpus BLEU-1..4 of ``hypotheses``, each against all reference phrasings of its galaxy."""
+    _check_paired("reference lists", references, hypotheses)
+    tokenised_refs = [[ref.split() for ref in refs] for refs in references]
+    tokenised_hyps = [hyp.split() for hyp in hypotheses]
+    scores = corpus_bleu(tokenised_refs, tokenised_hyps, weights=list(BLEU_WEIGHTS.values()),
+                         smoothing_function=SMOOTHING)
+    return {name: float(score) for name, score in zip(BLEU_WEIGHTS, scores)}
+
+
+def variety(captions: list[str]) -> dict[str, float]:
+    """How varied captions are: distinct count and share, and the share the 3 most frequent ones cover.
+
+    A captioner that has collapsed onto a few safe sentences shows a small distinct share and a top3
+    share near 1, whatever its BLEU.
+    """
+    if not captions:
+        raise ValueError("no captions to measure")
+    counts = Counter(captions)
+    top3 = sum(count for _, count in counts.most_common(3))
+    return {
+        "distinct": len(counts),
+        "distinct_share": len(counts) / len(captions),
+        "top3_share": top3 / len(captions),
+    }
+
+
+def class_agreement(captions: list[str], true_class_indices: Sequence[int]) -> float:
+    """Share of captions whose class phrase names the true class (no class phrase counts as wrong)."""
+    _check_paired("true classes", true_class_indices, captions)
+    implied = [implied_class(caption) for caption in captions]
+    return float(np.mean([guess == int(truth) for guess, truth in zip(implied, true_class_indices)]))
+
+
+def feature_agreement(captions: list[str], reference_features: list[dict[str, str]]) -> dict[str, float]:
+    """Per feature, over the galaxies whose references state it: share whose caption states the same value.
+
+    Features that no reference states (questions absent from the table) are left out rather than scored.
+    """
+    _check_paired("reference feature sets", reference_features, captions)
+    generated = [parse_features(caption) for caption in captions]
+    agreement = {}
+    for name in FEATURE_NAMES:
+        hits = [said.get(name) == ref[name] for said, ref in zip(generated, reference_features) if name in ref]
+        if hits:
+            agreement[name] = float(np.mean(hits))
+    return agreement
+
+
+def most_frequent_caption(captions: list[str]) -> str:
+    """The commonest caption (the first seen among ties): a constant baseline for BLEU and variety."""
+    if not captions:
+        raise ValueError("no captions to choose from")
+    return Counter(captions).most_common(1)[0][0]

@@ -1,0 +1,98 @@
+"""How the trained models are saved and loaded: a Keras file and a typed record of what scoring and
+using the model needs (the one place that writes and reads it)."""
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import pydantic
+
+from gzmorph.errors import GzmorphError
+from gzmorph.io import read_json, write_json
+from gzmorph.models.classifier import ClassDecision
+
+MODEL, META = "model.keras", "meta.json"
+# Any fixed time will do; 1980-01-01 is the earliest a zip entry can carry.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+SHARED_ID = re.compile(r'"shared_object_id": (\d+)')
+
+
+@dataclass(frozen=True)
+class ClassifierRecord:
+    decision: ClassDecision
+    class_choice: str  # which candidate the decision is: softmax, softmax_rescaled or votes
+    val_scores: dict[str, float]  # each candidate's validation accuracy + macro F1
+    train_vote_means: list[float | None]  # the constant baseline; None where training lacked a column
+    pixels: int  # the model's input, pixels a side
+    crop: int  # the centre crop it was trained on, in pixels of Kaggle's 424 px frame
+
+
+@dataclass(frozen=True)
+class CaptionerRecord:
+    max_len: int  # the longest training caption, its end token included
+    most_frequent_caption: str  # the constant baseline: the training split's commonest caption
+    vocab: list[str]
+
+
+Record = ClassifierRecord | CaptionerRecord
+STAGE_OF = {ClassifierRecord: "train_classifier", CaptionerRecord: "train_captioner"}
+
+
+@dataclass
+class Trained:
+    model: keras.Model
+    record: Record
+
+
+def save_model(directory: Path, model: keras.Model, record: Record) -> None:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    save_keras_file(model, directory / MODEL)
+    write_json(directory / META, asdict(record))
+
+
+def save_keras_file(model: keras.Model, path: Path) -> None:
+    """``model.save``, made a function of the model alone: the same weights give the same bytes, so
+    DVC sees an unchanged model as unchanged (dvc.lock, the remote's deduplication)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        saved = Path(scratch) / MODEL
+        model.save(saved)
+        with zipfile.ZipFile(saved) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as target:
+            for name in sorted(source.namelist()):
+                target.writestr(zipfile.ZipInfo(name, ZIP_TIME), stable_entry(name, source.read(name)))
+
+
+def stable_entry(name: str, data: bytes) -> bytes:
+    """An archive entry without what changes from one save to the next: the date in metadata.json, and
+    the Python object ids that name shared objects in config.json (renumbered in order of appearance,
+    which keeps the sharing that loading restores)."""
+    if name == "metadata.json":
+        metadata = json.loads(data)
+        metadata.pop("date_saved", None)
+        return json.dumps(metadata).encode()
+    if name == "config.json":
+        numbers: dict[str, int] = {}
+        return SHARED_ID.sub(lambda m: f'"shared_object_id": {numbers.setdefault(m[1], len(numbers) + 1)}',
+                             data.decode()).encode()
+    return data
+
+
+def load_model(directory: Path, kind: type[Record]) -> Trained:
+    """A model saved by ``save_model``; a missing one names the command that makes or fetches it, and a
+    record another version of gzmorph wrote, the command that remakes it."""
+    directory, stage = Path(directory), STAGE_OF[kind]
+    if not (directory / MODEL).is_file() or not (directory / META).is_file():
+        raise GzmorphError(f"no trained model in {directory}; run `dvc repro {stage}` or `dvc pull {stage}`")
+    try:
+        record = pydantic.TypeAdapter(kind).validate_python(read_json(directory / META))
+    except (pydantic.ValidationError, ValueError):
+        raise GzmorphError(f"{directory / META} is not what this version of gzmorph writes; "
+                           f"rerun `dvc repro {stage}`") from None
+    import gzmorph.models.captioner  # noqa: F401  (registers the custom layers before loading)
+
+    return Trained(keras.models.load_model(directory / MODEL, compile=False), record)

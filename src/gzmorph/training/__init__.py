@@ -1,0 +1,1 @@
+"""Fitting both models: augmentation, batches, distribution strategies, seeding."""

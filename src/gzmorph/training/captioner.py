@@ -1,0 +1,63 @@
+"""Training the captioner on the classifier's frozen encoder and heads (teacher forcing)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from gzmorph.data.packed_splits import Split
+from gzmorph.inference.captioning import Encoded, encode_images
+from gzmorph.models.captioner import AttentionDecoder, compile_decoder
+from gzmorph.params import CaptionerParams
+from gzmorph.training.batches import Batches
+from gzmorph.training.seeding import SeedEachEpoch, seed_everything
+
+
+class CaptionBatches(Batches):
+    """Teacher forcing batches: (features, summary, tokens but the last) in, tokens but the first as targets."""
+
+    def __init__(self, encoded: Encoded, caption_rows, tokens, batch_size, seed=None):
+        self.encoded, self.caption_rows, self.tokens = encoded, caption_rows, tokens
+        super().__init__(tokens, {}, batch_size, seed)
+
+    def __getitem__(self, index):
+        picked = self.rows(index)
+        tokens, rows = self.tokens[picked], self.caption_rows[picked]
+        return (self.encoded.features[rows], self.encoded.summary[rows], tokens[:, :-1]), tokens[:, 1:]
+
+
+def rows_of(galaxy_ids: np.ndarray, split_ids: np.ndarray) -> np.ndarray:
+    """Where each caption's galaxy sits in the split's feature array."""
+    position = {galaxy: row for row, galaxy in enumerate(split_ids)}
+    return np.array([position[g] for g in galaxy_ids], dtype=np.int64)
+
+
+def training_set(classifier: keras.Model, split: Split, tokens: dict, name: str, tta: bool) -> tuple:
+    """(the split's encoded images, each caption's row into them, caption tokens) for ``fit_captioner``."""
+    return (encode_images(classifier, split.images, tta), rows_of(tokens[f"{name}_ids"], split.ids),
+            tokens[f"{name}_tokens"])
+
+
+def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerParams, seed: int,
+                  curves_file: Path) -> tuple[AttentionDecoder, dict]:
+    """``train``/``val`` are (encoded images, caption rows into them, tokens)."""
+    seed_everything(seed)
+    decoder = AttentionDecoder(vocab_size, params.embed_dim, params.units, params.attention_units,
+                               params.dropout, name="captioner")
+    compile_decoder(decoder, params.learning_rate)
+    curves_file.parent.mkdir(parents=True, exist_ok=True)
+    batches = CaptionBatches(*train, params.batch_size, seed=seed)
+    history = decoder.fit(
+        batches,
+        validation_data=CaptionBatches(*val, params.batch_size),
+        epochs=params.epochs,
+        shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
+        callbacks=[
+            SeedEachEpoch(batches),
+            keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
+            keras.callbacks.CSVLogger(str(curves_file)),
+        ],
+        verbose=2,
+    )
+    return decoder, history.history

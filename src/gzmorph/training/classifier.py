@@ -1,0 +1,143 @@
+"""Training the classifier: class-balanced weights, in-model augmentation, early stopping, curves."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+from sklearn.utils.class_weight import compute_sample_weight
+
+from gzmorph.data.packed_splits import Split
+from gzmorph.gz2.rule import CLASSES, Rule
+from gzmorph.inference.tta import predict_with_tta
+from gzmorph.models.classifier import (
+    CLASS_OUTPUT,
+    VOTES_OUTPUT,
+    ClassDecision,
+    build_classifier,
+    compile_classifier,
+    predict_classes,
+)
+from gzmorph.params import ClassifierParams
+from gzmorph.training.augment import training_augmentation
+from gzmorph.training.batches import Batches
+from gzmorph.training.distribute import backup_and_restore, batches_for, global_batch_size, make_strategy
+from gzmorph.training.seeding import SeedEachEpoch, seed_everything
+
+
+def targets(split: Split) -> dict:
+    return {CLASS_OUTPUT: split.classes, VOTES_OUTPUT: split.votes}
+
+
+def class_sample_weights(classes: np.ndarray, balance: bool) -> np.ndarray:
+    """Per-galaxy weights that give every class the same total weight (mergers are a few percent)."""
+    if not balance:
+        return np.ones(len(classes), np.float32)
+    return compute_sample_weight("balanced", classes).astype(np.float32)
+
+
+def with_augmentation(model: keras.Model, params: ClassifierParams, seed: int) -> keras.Model:
+    a = params.augment
+    images = model.input
+    augmented = training_augmentation(a.rotate, a.flip, a.shift, a.zoom, seed)(images)
+    return keras.Model(images, model(augmented), name="classifier_with_augmentation")
+
+
+def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int, curves_file: Path):
+    """Train on ``train``, stop early on ``val`` loss; returns the (unaugmented) model and its history."""
+    strategy = make_strategy(params.strategy)  # first: multi-worker sets up its collectives before TF starts
+    batch_size = global_batch_size(params.batch_size, strategy)  # params.batch_size is per replica
+    seed_everything(seed)
+    size = train.images.shape[1]
+    weights = {CLASS_OUTPUT: class_sample_weights(train.classes, params.balance_classes),
+               VOTES_OUTPUT: np.ones(len(train.classes), np.float32)}
+    batches = batches_for(params.strategy, train.images, targets(train), batch_size, seed=seed, weights=weights)
+    with strategy.scope():  # the variables made here (weights, optimizer, metrics) live on every replica
+        model = build_classifier(size, params.backbone, params.width, params.dropout, params.weights,
+                                 params.precision)
+        trainer = with_augmentation(model, params, seed)
+        compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
+                           params.vote_loss_weight, params.ema_momentum)
+    curves_file.parent.mkdir(parents=True, exist_ok=True)
+    backup = backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.ids.tobytes(), val.ids.tobytes())
+    history = trainer.fit(
+        batches,
+        validation_data=batches_for(params.strategy, val.images, targets(val), batch_size),
+        epochs=params.epochs,
+        shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
+        callbacks=[
+            # The backup first: before the curves row, so a run stopped between the two resumes after that
+            # epoch and adds its rows to the curves the stopped one wrote; and before the averaged weights
+            # are swapped in, so a resumed run goes on from the weights it was training.
+            backup,
+            SeedEachEpoch(batches if isinstance(batches, Batches) else None),  # tf.data shuffles by itself
+            *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if params.ema_momentum else []),
+            # With averaging on, the averaged weights are validated, and the best of them kept.
+            keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
+            keras.callbacks.CSVLogger(str(curves_file), append=resumes(backup)),
+        ],
+        verbose=2,
+    )
+    return model, history.history
+
+
+def resumes(backup: keras.callbacks.BackupAndRestore) -> bool:
+    return (Path(backup.backup_dir) / "training_metadata.json").is_file()
+
+
+def cosine_schedule(learning_rate: float, steps: int):
+    """Cosine decay to zero over the whole run: smooth, and independent of the noisy validation loss."""
+    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1))
+
+
+def selection_score(true: np.ndarray, predicted: np.ndarray) -> float:
+    """Accuracy plus macro F1: the common classes and the rare ones (mergers, ambiguous) both count."""
+    macro = f1_score(true, predicted, average="macro", labels=range(len(CLASSES)), zero_division=0)
+    return float(np.mean(true == predicted) + macro)
+
+
+def tuned_class_scale(probs: np.ndarray, true: np.ndarray, rounds: int = 3) -> list[float]:
+    """Per-class multipliers of the softmax that maximise ``selection_score`` on validation.
+
+    The softmax learns the training priors, under which a 3% class (mergers) is rarely the argmax;
+    rescaling trades a little accuracy for recall on the rare classes, by coordinate ascent on a grid.
+    """
+    scale = np.ones(len(CLASSES))
+    grid = np.exp(np.linspace(-1.5, 2.5, 41))
+    for _ in range(rounds):
+        for c in range(len(CLASSES)):
+            trial = lambda g: np.where(np.arange(len(CLASSES)) == c, g, scale)  # noqa: E731, B023 (used at once)
+            scale[c] = max(grid, key=lambda g: selection_score(true, (probs * trial(g)).argmax(axis=1)))
+    return [round(float(x), 4) for x in scale]
+
+
+class ClassSourceChoice(NamedTuple):
+    decision: ClassDecision
+    name: str  # softmax, softmax_rescaled or votes
+    val_scores: dict[str, float]  # every candidate's validation accuracy + macro F1
+
+
+def choose_class_source(model: keras.Model, val: Split, rule: Rule, tta: bool) -> ClassSourceChoice:
+    """The way of naming the class that scores best on validation: plain softmax, rescaled softmax, or
+    the label rule over the predicted votes (ambiguous means the volunteers split, which votes show)."""
+    outputs = predict_with_tta(model, np.asarray(val.images), tta)
+    ones = [1.0] * len(CLASSES)
+    candidates = {
+        "softmax": ClassDecision("softmax", ones, val.vote_columns),
+        "softmax_rescaled": ClassDecision("softmax", tuned_class_scale(outputs[CLASS_OUTPUT], val.classes),
+                                          val.vote_columns),
+        "votes": ClassDecision("votes", ones, val.vote_columns),
+    }
+    scores = {name: selection_score(val.classes, predict_classes(outputs, decision, rule))
+              for name, decision in candidates.items()}
+    best = max(scores, key=scores.get)
+    return ClassSourceChoice(candidates[best], best, {name: round(score, 4) for name, score in scores.items()})
+
+
+def train_vote_means(train: Split) -> list[float | None]:
+    """The training split's mean of each vote column (None where the table lacks it): the constant baseline."""
+    means = pd.DataFrame(train.votes).mean()  # pandas skips NaN quietly
+    return [None if np.isnan(m) else round(float(m), 6) for m in means]

@@ -1,0 +1,179 @@
+"""What several test modules share: the tiny DVC project and the commands that drive it, small label
+tables and images for the cleaning tests, and a tiny learnable split for the training tests."""
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from PIL import Image
+
+from gzmorph.data.labels import DROP_REASONS
+from gzmorph.data.packed_splits import Split
+from gzmorph.gz2.rule import CLASSES
+from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, VOTE_COLUMNS
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+# length_penalty 1: a one-epoch decoder's beam otherwise ends every caption at once, and tests comparing
+# captions would compare empty strings.
+TINY = {"train_classifier": {"epochs": 1, "width": 8}, "train_captioner": {"epochs": 1, "units": 32},
+        "split": {"workers": 1}, "evaluate": {"examples_per_class": 1, "length_penalty": 1.0}}
+STAGES = ("clean_labels", "split", "build_captions", "train_classifier", "train_captioner", "evaluate")
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+UP_TO_DATE = "Data and pipelines are up to date."
+
+
+def dvc_env() -> dict:
+    # The stages' `python` and `dvc` itself must be the venv's, whatever PATH pytest was started with.
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def run(args, cwd, ok: bool = True) -> str:
+    """stdout + stderr of a command; ``ok`` says whether it must succeed or must fail."""
+    done = subprocess.run(args, cwd=cwd, env=dvc_env(), capture_output=True, text=True)
+    assert (done.returncode == 0) == ok, (f"{' '.join(args)} exited {done.returncode}:\n"
+                                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout + done.stderr
+
+
+def stages_run(log: str) -> set[str]:
+    """Stages a `dvc repro`/`dvc exp run` log shows running or restoring from the run cache."""
+    return {s for s in STAGES if f"Running stage '{s}'" in log or f"Stage '{s}' is cached" in log}
+
+
+def tiny_project(root: Path, n_galaxies: int = 160) -> Path:
+    """A git + DVC repository holding the pipeline and the first galaxies of the sample, tiny params."""
+    for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
+        shutil.copy(REPO / name, root / name)
+    for name in ("stages", "src", ".dvc"):
+        shutil.copytree(REPO / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache", "config.local"))
+    table = pd.read_csv(SAMPLE / "training_solutions_rev1.csv", dtype=str).head(n_galaxies)
+    images = root / "data" / "sample" / "images_training_rev1"
+    images.mkdir(parents=True)
+    table.to_csv(root / "data" / "sample" / "training_solutions_rev1.csv", index=False)
+    for galaxy in table["GalaxyID"]:
+        shutil.copy(SAMPLE / "images_training_rev1" / f"{galaxy}.jpg", images)
+    set_params(root / "params.yaml", by_key(TINY))
+    run(["git", "init", "-q"], root)
+    commit(root, "tiny")
+    return root
+
+
+def set_params(file: Path, changes: dict, source: Path | None = None) -> None:
+    """Write ``file``: the params of ``source`` (``file`` itself by default) with each dotted key set."""
+    params = yaml.safe_load((source or file).read_text())
+    for key, value in changes.items():
+        *sections, last = key.split(".")
+        target = params
+        for section in sections:
+            target = target[section]
+        target[last] = value
+    file.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def by_key(sections: dict[str, dict]) -> dict:
+    """{section: {name: value}} as {"section.name": value}."""
+    return {f"{section}.{name}": value for section, values in sections.items() for name, value in values.items()}
+
+
+def commit(root: Path, message: str) -> None:
+    run([*GIT, "add", "-A"], root)
+    run([*GIT, "commit", "-qm", message], root)
+
+
+def copy_project(source: Path, root: Path) -> Path:
+    """Workspace, git history and DVC cache; .dvc/tmp holds locks and queue state of the source only."""
+    shutil.copytree(source, root, symlinks=True, dirs_exist_ok=True,
+                    ignore=lambda folder, names: ["tmp"] if Path(folder).name == ".dvc" else [])
+    return root
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TOLERANCE = 0.03
+KAGGLE_SUBSET = [c for c in VOTE_COLUMNS if c.split(".")[0] in {"Class1", "Class2", "Class6", "Class7", "Class8"}]
+
+
+def tree_row(smooth=0.1, disk=0.85, edge_on=0.1, arms=0.9, odd=0.1, merger=0.0) -> dict[str, float]:
+    """A full, tree-consistent row of the 37 Kaggle columns from the conditional answers that matter."""
+    face = disk * (1 - edge_on)
+    answers = {
+        1: (smooth, disk, 1 - smooth - disk), 2: (disk * edge_on, face), 3: (0, face),
+        4: (face * arms, face * (1 - arms)), 5: (face, 0, 0, 0), 6: (odd, 1 - odd), 7: (smooth, 0, 0),
+        8: (0, 0, 0, 0, 0, odd * merger, odd * (1 - merger)), 9: (disk * edge_on, 0, 0),
+        10: (face * arms, 0, 0), 11: (face * arms, 0, 0, 0, 0, 0),
+    }
+    return {column: float(value) for number, values in answers.items()
+            for column, value in zip(QUESTION_BY_NUMBER[number].columns, values)}
+
+
+ROWS_BY_CLASS = {
+    "elliptical": tree_row(smooth=0.8, disk=0.15),
+    "spiral": tree_row(smooth=0.1, disk=0.85, edge_on=0.1, arms=0.9),
+    "edge-on": tree_row(smooth=0.05, disk=0.9, edge_on=0.9),
+    "merger": tree_row(smooth=0.5, disk=0.45, odd=0.7, merger=0.8),
+    "ambiguous": tree_row(smooth=0.4, disk=0.4),
+}
+
+
+def table_frame(rows: list[dict], ids=None, columns=VOTE_COLUMNS) -> pd.DataFrame:
+    ids = list(range(100001, 100001 + len(rows))) if ids is None else ids
+    frame = pd.DataFrame(rows)
+    frame.insert(0, ID_COLUMN, ids)
+    return frame[[ID_COLUMN, *[c for c in frame.columns if c != ID_COLUMN and (c in columns or
+                                                                               c not in VOTE_COLUMNS)]]]
+
+
+def write_csv(path: Path, frame: pd.DataFrame, encoding="utf-8", bom=b"", **to_csv) -> Path:
+    path.write_bytes(bom + frame.to_csv(index=False, **to_csv).encode(encoding))
+    return path
+
+
+def tiny_jpeg() -> bytes:
+    """A real 8x8 JPEG: clean_labels decodes every kept row's image, so placeholders would be dropped."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "grey").save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+TINY_JPEG = tiny_jpeg()
+
+
+def touch_images(image_dir: Path, ids, suffix=".jpg", content=TINY_JPEG) -> Path:
+    image_dir.mkdir(exist_ok=True)
+    for galaxy in ids:
+        (image_dir / f"{galaxy}{suffix}").write_bytes(content)
+    return image_dir
+
+
+def assert_accounting(report: dict) -> None:
+    assert report["rows_read"] == report["rows_kept"] + report["rows_dropped"]
+    assert report["rows_dropped"] == sum(report[f"dropped_{reason}"] for reason in DROP_REASONS)
+    assert report["rows_kept"] == sum(report[f"class_{name}_count"] for name in CLASSES)
+
+
+def tiny_split(n, seed):
+    """Bright centred blobs whose size gives the class: learnable in a few epochs."""
+    rng = np.random.default_rng(seed)
+    classes = rng.integers(0, 2, n)
+    yy, xx = np.mgrid[:16, :16] - 7.5
+    radius = np.where(classes == 0, 2.5, 6.0)[:, None, None]
+    images = (np.exp(-(xx ** 2 + yy ** 2) / radius ** 2)[..., None] * 255 * np.ones(3)).astype("uint8")
+    votes = np.where(classes[:, None] == 0, 0.9, 0.1) * np.ones((n, 3))
+    table = pd.DataFrame({"GalaxyID": np.arange(n), "class": [CLASSES[c] for c in classes],
+                          "Class1.1": votes[:, 0], "Class1.2": 1 - votes[:, 0], "Class1.3": 0.0})
+    return Split(images, table)
