@@ -264,7 +264,7 @@ def class_balance(votes: pd.DataFrame) -> pd.Series:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m gzmorph.synthetic.sample", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m gzmorph.synthetic", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("data/sample"), help="output folder (Kaggle layout)")
     parser.add_argument("--n", type=int, default=1500, help="number of galaxies")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed writes the same bytes")
