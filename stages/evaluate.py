@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 from gzmorph.data.caption_files import load_references
 from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli

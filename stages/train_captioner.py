@@ -1,5 +1,6 @@
 """Stage train_captioner: the classifier's frozen encoder + caption tokens -> the attention LSTM decoder."""
 
+import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 from gzmorph.data.caption_files import load_references, load_tokens, load_vocab
 from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli

@@ -1,5 +1,6 @@
 """Stage train_classifier: packed train/val images -> the two-head classifier and its training curves."""
 
+import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli
 from gzmorph.models.files import ClassifierRecord, save_model

@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_predict(args: argparse.Namespace) -> None:
     # Cheap checks first: the modules below them load TensorFlow, which takes seconds.
+    import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
     from gzmorph.data.files import find_images
     from gzmorph.inference.output import check_output, write_predictions
 
@@ -76,6 +77,7 @@ def run_predict(args: argparse.Namespace) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
+    import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
     from gzmorph.inference.folder_evaluation import evaluate_folder, folder_layout
     from gzmorph.inference.predict import load_models
     from gzmorph.io import write_json
