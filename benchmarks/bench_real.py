@@ -57,23 +57,22 @@ def report(root: Path, seconds: dict[str, float], other: Path | None) -> None:
     classifier = json.loads((root / "metrics/classifier.json").read_text())
     captioner = json.loads((root / "metrics/captioner.json").read_text())
     print("stage seconds: " + ", ".join(f"{s} {t:.0f}" for s, t in seconds.items()))
-    print(f"test galaxies: {sum(classifier[f'{c}_support'] for c in CLASSES)}")
+    print(f"test galaxies: {sum(classifier['classes'][c]['support'] for c in CLASSES)}")
     for key in ("accuracy", "f1_weighted", "f1_macro", "vote_rmse", "vote_rmse_constant"):
         print(f"{key}: {classifier[key]}")
-    print("recall: " + ", ".join(f"{c} {classifier[f'{c}_recall']}" for c in CLASSES))
-    for decoder in ("greedy", "beam"):
-        print(f"{decoder} BLEU-1..4: " + "/".join(str(captioner[f"{decoder}_bleu{n}"]) for n in range(1, 5))
-              + f", top3 share {captioner[f'{decoder}_top3_share']}, class agreement "
-              + f"{captioner[f'{decoder}_class_agreement']}")
-    print(f"references top3 share: {captioner['references_top3_share']}")
+    print("recall: " + ", ".join(f"{c} {classifier['classes'][c]['recall']}" for c in CLASSES))
+    for decoder, scores in (("greedy", captioner["greedy"]), ("beam", captioner)):  # the beam's lead the file
+        print(f"{decoder} BLEU-1..4: " + "/".join(str(scores[f"bleu{n}"]) for n in range(1, 5))
+              + f", top3 share {scores['top3_share']}, class agreement {scores['class_agreement']}")
+    print(f"references top3 share: {captioner['references']['top3_share']}")
     if other is not None:
         scores = json.loads(run([sys.executable, "-m", "gzmorph", "evaluate", "--data", str(other.resolve())], root))
         c = scores["classifier"]
         print(f"{other.name}: accuracy {c['accuracy']}, f1_weighted {c['f1_weighted']}, f1_macro {c['f1_macro']}, "
               f"vote_rmse {c['vote_rmse']} (constant {c['vote_rmse_constant']}), recall "
-              + ", ".join(f"{k} {c[f'{k}_recall']}" for k in CLASSES))
+              + ", ".join(f"{k} {c['classes'][k]['recall']}" for k in CLASSES))
         b = scores["captioner"]
-        print(f"{other.name} beam BLEU-1..4: " + "/".join(str(b[f"beam_bleu{n}"]) for n in range(1, 5)))
+        print(f"{other.name} beam BLEU-1..4: " + "/".join(str(b[f"bleu{n}"]) for n in range(1, 5)))
 
 
 def main() -> None:

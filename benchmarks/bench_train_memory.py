@@ -73,7 +73,7 @@ def child(folder: Path, strategy: str, args: argparse.Namespace) -> None:
     val = type(val)(val.images[:args.batch_size], val.table.head(args.batch_size))
     params = ClassifierParams(width=args.width, epochs=1, batch_size=args.batch_size, strategy=strategy,
                               checkpoint_dir=str(folder / "ckpt"))
-    fit_classifier(train, val, params, 0, folder / "curves.csv")
+    fit_classifier(train, val, params, 0, folder / "curves")
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
     print("RESULT " + json.dumps({key: int(status[key].split()[0]) // 1024 for key in ("VmHWM", "RssFile")}))
 

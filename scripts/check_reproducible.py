@@ -7,8 +7,8 @@
 
 The clone is of HEAD (uncommitted changes are not in it) and shares this repository's DVC cache, so the
 data stages come back from the cache instead of running again. Prints "identical" when metrics/*.json,
-plots/*.csv and dvc.lock match HEAD byte for byte, else each metric that moved and by how much, and the
-first epoch at which a training curve parts from HEAD's.
+the DVCLive curves, plots/*.csv and dvc.lock match HEAD byte for byte, else each metric that moved and by
+how much, and the first epoch at which a training curve parts from HEAD's.
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 RERUN = ("train_classifier", "train_captioner", "evaluate")
 METRICS = ("metrics/classifier.json", "metrics/captioner.json")
-CURVES = ("plots/train_classifier.csv", "plots/train_captioner.csv")
-COMPARED = (*METRICS, *CURVES, "plots/confusion.csv", "plots/examples.csv", "dvc.lock")
+LIVE = ("dvclive/train_classifier", "dvclive/train_captioner")
+OTHERS = ("plots/confusion.csv", "plots/examples.csv", "dvc.lock")
 
 
 def run(args: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> str:
@@ -78,7 +78,10 @@ def burn() -> None:
         pass
 
 
-def committed(root: Path, path: str) -> str:
+def committed(root: Path, path: str, missing: str | None = None) -> str:
+    """HEAD's copy of ``path``; ``missing`` in place of a file HEAD lacks (None: that is an error)."""
+    if missing is not None and not run(["git", "ls-tree", "--name-only", "HEAD", path], root).strip():
+        return missing
     return run(["git", "show", f"HEAD:{path}"], root)
 
 
@@ -86,23 +89,41 @@ def differences(root: Path) -> list[str]:
     """What the workspace of ``root`` holds that HEAD does not, one line a difference."""
     lines = []
     for path in METRICS:
-        before, after = json.loads(committed(root, path)), json.loads((root / path).read_text())
+        before, after = flat(json.loads(committed(root, path))), flat(json.loads((root / path).read_text()))
         lines += [f"{path} {key}: {before.get(key)} -> {value} ({moved(before.get(key), value)})"
                   for key, value in after.items() if before.get(key) != value]
-    for path in CURVES:
-        before, after = rows(committed(root, path)), rows((root / path).read_text())
-        parted = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), None)
-        if parted is not None or len(before) != len(after):
-            lines.append(f"{path}: differs from epoch {parted if parted is not None else min(len(before), len(after))}"
-                         f" ({len(before)} epochs in HEAD, {len(after)} now)")
-    for path in COMPARED:
-        if path not in (*METRICS, *CURVES) and committed(root, path) != (root / path).read_text():
-            lines.append(f"{path}: differs")
+    for folder in LIVE:
+        names = set(run(["git", "ls-tree", "-r", "--name-only", "HEAD", folder], root).split())
+        names |= {str(f.relative_to(root)) for f in (root / folder).rglob("*") if f.is_file()}
+        for path in sorted(names):
+            lines += curve_difference(root, path)
+    lines += [f"{path}: differs" for path in OTHERS if committed(root, path) != (root / path).read_text()]
     return lines
 
 
+def curve_difference(root: Path, path: str) -> list[str]:
+    if not (root / path).is_file():
+        return [f"{path}: only in HEAD"]
+    before, after = committed(root, path, missing=""), (root / path).read_text()
+    if before == after:
+        return []
+    if not path.endswith(".tsv"):
+        return [f"{path}: differs"]
+    before, after = rows(before), rows(after)
+    parted = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), min(len(before), len(after)))
+    return [f"{path}: differs from epoch {parted} ({len(before)} epochs in HEAD, {len(after)} now)"]
+
+
+def flat(metrics: dict, prefix: str = "") -> dict:
+    """Nested metrics as `dvc metrics show` names them: ``classes.merger.recall``."""
+    out = {}
+    for key, value in metrics.items():
+        out.update(flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
+
+
 def rows(text: str) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(text)))
+    return list(csv.DictReader(io.StringIO(text), delimiter="\t"))
 
 
 def moved(before, after) -> str:

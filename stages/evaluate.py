@@ -50,8 +50,8 @@ def main():
                          f"beam: {e.beam}" for e in examples.itertuples()], PLOTS / "gallery.png")
     gradcam_png(images, gradcam(classifier.model, images, scores.predicted[rows]),
                 [f"{e.true_class} -> {e.predicted_class}" for e in examples.itertuples()], PLOTS / "gradcam.png")
-    print({k: scores.classifier[k] for k in ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")})
-    print({k: v for k, v in scores.captioner.items() if "_bleu" in k and not k.startswith("baseline")})
+    for name, metrics in (("classifier", scores.classifier), ("captioner", scores.captioner)):
+        print(name, {k: v for k, v in metrics.items() if not isinstance(v, dict)})  # the headline figures
 
 
 if __name__ == "__main__":

@@ -177,3 +177,13 @@ def tiny_split(n, seed):
     table = pd.DataFrame({"GalaxyID": np.arange(n), "class": [CLASSES[c] for c in classes],
                           "Class1.1": votes[:, 0], "Class1.2": 1 - votes[:, 0], "Class1.3": 0.0})
     return Split(images, table)
+
+
+def logged(curves: Path, split: str, metric: str) -> pd.DataFrame:
+    """A curve DVCLive wrote: columns ``step`` and ``metric`` (split ``train``, or ``eval`` for validation)."""
+    return pd.read_csv(curves / "plots" / "metrics" / split / f"{metric}.tsv", sep="\t")
+
+
+def curve_files(curves: Path) -> dict[str, str]:
+    """Every file of a DVCLive folder, by its path within it: what two runs must agree on."""
+    return {str(f.relative_to(curves)): f.read_text() for f in sorted(curves.rglob("*")) if f.is_file()}

@@ -1,11 +1,13 @@
 import keras
 import numpy as np
+import pytest
 
 from gzmorph.gz2.captions import build_vocab, encode_caption, vocab_index
 from gzmorph.inference.captioning import Encoded, generate_captions
 from gzmorph.models.captioner import AttentionDecoder
 from gzmorph.params import CaptionerParams
 from gzmorph.training.captioner import fit_captioner, rows_of
+from helpers import logged
 
 CAPTIONS = ["a spiral galaxy , with a bar", "an elliptical galaxy , completely round"]
 
@@ -29,8 +31,10 @@ def test_decoder_learns_to_caption_from_the_features(tmp_path):
     data = (encoded, rows_of(ids, ids), tokens)
     params = CaptionerParams(embed_dim=8, units=16, attention_units=8, dropout=0.0, epochs=60,
                              batch_size=16, learning_rate=0.02, patience=60)
-    decoder, history = fit_captioner(data, data, len(vocab), params, seed=0, curves_file=tmp_path / "c.csv")
+    decoder, history = fit_captioner(data, data, len(vocab), params, seed=0, curves=tmp_path / "c")
     assert history["loss"][-1] < history["loss"][0] / 4
+    for split, key in (("train", "token_accuracy"), ("eval", "val_token_accuracy")):  # DVCLive's curves
+        assert logged(tmp_path / "c", split, "token_accuracy")["token_accuracy"].tolist() == pytest.approx(history[key])
     first = Encoded(*(array[:6] for array in encoded))
     greedy = generate_captions(decoder, first, vocab, max_len=10, beam_width=1, length_penalty=0.0)
     assert greedy == [CAPTIONS[k] for k in kinds[:6]]

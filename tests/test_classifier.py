@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pandas as pd
@@ -11,7 +13,7 @@ from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.training.augment import training_augmentation
 from gzmorph.training.classifier import fit_classifier
 from gzmorph.training.seeding import seed_everything
-from helpers import tiny_split
+from helpers import logged, tiny_split
 
 
 def test_tree_votes_obey_every_sum_of_the_decision_tree():
@@ -43,19 +45,31 @@ def test_the_two_heads_train_on_a_tiny_set(tmp_path):
     params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
                               augment=Augmentation(shift=0.0, zoom=0.0))
     train, val = tiny_split(96, 0), tiny_split(32, 1)
-    model, history = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
+    model, history = fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
     assert history["votes_loss"][-1] < history["votes_loss"][0]
     outputs = model.predict(val.images, verbose=0)
     assert outputs[CLASS_OUTPUT].shape == (32, 5) and outputs[VOTES_OUTPUT].shape == (32, 37)
     assert (outputs[CLASS_OUTPUT].argmax(1) == val.classes).mean() >= 0.9
-    assert (tmp_path / "curves.csv").read_text().startswith("epoch")
+
+
+
+def test_dvclive_logs_every_epoch_of_both_heads_and_their_validation_twins(tmp_path):
+    params = ClassifierParams(width=4, epochs=3, batch_size=16, patience=3, augment=Augmentation(shift=0.0, zoom=0.0))
+    _, history = fit_classifier(tiny_split(48, 0), tiny_split(16, 1), params, seed=0, curves=tmp_path / "curves")
+    for metric in ("loss", "class_loss", "votes_loss", "class_accuracy"):
+        for split, key in (("train", metric), ("eval", f"val_{metric}")):
+            curve = logged(tmp_path / "curves", split, metric)
+            assert curve["step"].tolist() == [0, 1, 2]  # the epoch
+            assert curve[metric].tolist() == pytest.approx(history[key], rel=1e-6)
+    summary = json.loads((tmp_path / "curves" / "metrics.json").read_text())  # what `dvc exp show` reads
+    assert summary["step"] == 2 and summary["eval"]["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-6)
 
 
 def test_a_bfloat16_encoder_trains_saves_and_reloads_with_float32_outputs(tmp_path):
     params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
                               augment=Augmentation(shift=0.0, zoom=0.0), precision="mixed_bfloat16")
     train, val = tiny_split(96, 0), tiny_split(32, 1)
-    model, _ = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
+    model, _ = fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
     model.save(tmp_path / "model.keras")
     reloaded = keras.models.load_model(tmp_path / "model.keras", compile=False)
     assert reloaded.get_layer("block1_conv1").dtype_policy.name == "mixed_bfloat16"
@@ -119,8 +133,8 @@ def test_unloadable_resnet50_weights_are_one_clear_error(tmp_path):
 def test_the_same_seed_trains_the_same_weights(tmp_path):
     params = ClassifierParams(width=4, epochs=2, batch_size=16, augment=Augmentation(shift=0.05, zoom=0.1))
     train, val = tiny_split(64, 0), tiny_split(16, 1)
-    first, _ = fit_classifier(train, val, params, seed=5, curves_file=tmp_path / "a.csv")
-    second, _ = fit_classifier(train, val, params, seed=5, curves_file=tmp_path / "b.csv")
+    first, _ = fit_classifier(train, val, params, seed=5, curves=tmp_path / "a")
+    second, _ = fit_classifier(train, val, params, seed=5, curves=tmp_path / "b")
     for a, b in zip(first.get_weights(), second.get_weights()):
         assert np.array_equal(a, b)
 
@@ -133,8 +147,8 @@ def test_weight_averaging_keeps_the_average_not_the_last_weights(tmp_path):
     seed_everything(3)
     initial = build_classifier(16, "small_cnn", 4, 0.3, "none", ClassifierParams().precision).trainable_weights
     averaged, _ = fit_classifier(train, val, ClassifierParams(**settings, ema_momentum=0.999999), seed=3,
-                                 curves_file=tmp_path / "a.csv")
-    trained, _ = fit_classifier(train, val, ClassifierParams(**settings), seed=3, curves_file=tmp_path / "b.csv")
+                                 curves=tmp_path / "a")
+    trained, _ = fit_classifier(train, val, ClassifierParams(**settings), seed=3, curves=tmp_path / "b")
 
     def moved(model):
         return np.sqrt(sum(np.sum((np.asarray(w) - np.asarray(w0)) ** 2)

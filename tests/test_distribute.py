@@ -12,14 +12,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pandas as pd
 import pytest
 
 from gzmorph.data.packed_splits import split_paths
 from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.training.classifier import fit_classifier
 from gzmorph.training.distribute import stream
-from helpers import tiny_split
+from helpers import curve_files, logged, tiny_split
 
 TIMEOUT_S = 240
 # Trains the packed set in argv[1] on argv[2] logical CPU devices, once per (strategy, batch size per
@@ -45,7 +44,7 @@ for strategy, batch_size in runs:
                               augment=Augmentation(rotate=False, shift=0.0, zoom=0.0),
                               precision="float32")
     _, history = classifier_training.fit_classifier(load_split(folder, "train"), load_split(folder, "val"),
-                                                    params, 0, folder / f"curves-{strategy}-{sys.argv[4]}.csv")
+                                                    params, 0, folder / f"curves-{strategy}-{sys.argv[4]}")
     histories[strategy] = {**history, "replicas": made[-1].num_replicas_in_sync}
 print("HISTORIES " + json.dumps(histories))
 """
@@ -145,28 +144,33 @@ class Preempted(Exception):
     pass
 
 
-def test_a_stopped_training_resumes_from_its_last_epoch(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stop", ["after the backup", "before the backup"])
+def test_a_stopped_training_resumes_from_its_last_epoch_and_continues_its_curves(tmp_path, monkeypatch, stop):
     params = ClassifierParams(width=4, epochs=3, batch_size=16, checkpoint_dir=str(tmp_path / "ckpt"),
                               augment=Augmentation(rotate=False, shift=0.0, zoom=0.0))
     train, val = tiny_split(48, 0), tiny_split(16, 1)
-    log_epoch = keras.callbacks.CSVLogger.on_epoch_end
+    back_up = keras.callbacks.BackupAndRestore.on_epoch_end
 
-    def stop_after_second_epoch(self, epoch, logs=None):
-        log_epoch(self, epoch, logs)
+    def stop_in_second_epoch_end(self, epoch, logs=None):
+        # The curves have logged epoch 2 by now; the backup of epoch 2 is written or not.
+        if epoch == 1 and stop == "before the backup":
+            raise Preempted
+        back_up(self, epoch, logs)
         if epoch == 1:
-            raise Preempted  # the backup of epoch 2 is written, epoch 3 never starts
+            raise Preempted
 
     with monkeypatch.context() as patch:
-        patch.setattr(keras.callbacks.CSVLogger, "on_epoch_end", stop_after_second_epoch)
+        patch.setattr(keras.callbacks.BackupAndRestore, "on_epoch_end", stop_in_second_epoch_end)
         with pytest.raises(Preempted):
-            fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
+            fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
     assert len(list((tmp_path / "ckpt").iterdir())) == 1
-    resumed, history = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "curves.csv")
-    assert len(history["loss"]) == 1  # epoch 3: epochs 1 and 2 came back from the backup
-    assert pd.read_csv(tmp_path / "curves.csv")["epoch"].tolist() == [0, 1, 2]  # one curve, each epoch once
+    assert logged(tmp_path / "curves", "train", "loss")["step"].tolist() == [0, 1]
+    resumed, history = fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
+    assert len(history["loss"]) == (1 if stop == "after the backup" else 2)  # the epochs the backup lacked
+    assert logged(tmp_path / "curves", "eval", "loss")["step"].tolist() == [0, 1, 2]  # each epoch once
     assert list((tmp_path / "ckpt").iterdir()) == []  # and the backup is gone once training ends
-    # Epoch 3 saw the batches it sees in a run never stopped, so the two end with the same weights.
-    whole, _ = fit_classifier(train, val, params, seed=0, curves_file=tmp_path / "whole.csv")
-    assert pd.read_csv(tmp_path / "whole.csv").equals(pd.read_csv(tmp_path / "curves.csv"))
+    # The resumed epochs saw the batches they see in a run never stopped: the same weights, the same curves.
+    whole, _ = fit_classifier(train, val, params, seed=0, curves=tmp_path / "whole")
+    assert curve_files(tmp_path / "whole") == curve_files(tmp_path / "curves")
     for a, b in zip(resumed.get_weights(), whole.get_weights()):
         assert np.array_equal(a, b)

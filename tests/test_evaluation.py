@@ -10,8 +10,9 @@ def test_classification_metrics_on_a_hand_computed_case():
     metrics = classification_metrics(true, predicted)
     assert metrics["accuracy"] == pytest.approx(4 / 6, abs=1e-4)
     # spiral: P 1, R 1/2, F1 2/3; elliptical: P 2/3, R 1, F1 0.8; merger: 0; ambiguous: P 1/2, R 1, F1 2/3.
-    assert metrics["spiral_recall"] == 0.5 and metrics["elliptical_precision"] == pytest.approx(0.6667, abs=1e-4)
-    assert metrics["merger_f1"] == 0 and metrics["edge-on_support"] == 0
+    classes = metrics["classes"]
+    assert classes["spiral"]["recall"] == 0.5 and classes["elliptical"]["precision"] == pytest.approx(0.6667, abs=1e-4)
+    assert classes["merger"]["f1"] == 0 and classes["edge-on"]["support"] == 0
     assert metrics["f1_weighted"] == pytest.approx((2 * 2 / 3 + 2 * 0.8 + 0 + 2 / 3) / 6, abs=1e-4)
     assert metrics["f1_macro"] == pytest.approx((2 / 3 + 0.8 + 0 + 0 + 2 / 3) / 5, abs=1e-4)
 

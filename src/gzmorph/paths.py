@@ -16,7 +16,9 @@ SPLIT_REPORT = METRICS / "split_report.json"
 CLASSIFIER_METRICS = METRICS / "classifier.json"
 CAPTIONER_METRICS = METRICS / "captioner.json"
 PLOTS = Path("plots")
-CLASSIFIER_CURVES = PLOTS / "train_classifier.csv"
-CAPTIONER_CURVES = PLOTS / "train_captioner.csv"
+# DVCLive's folders, a training each: metrics.json (the last epoch) and plots/metrics/{train,eval}/*.tsv
+LIVE = Path("dvclive")
+CLASSIFIER_CURVES = LIVE / "train_classifier"
+CAPTIONER_CURVES = LIVE / "train_captioner"
 CONFUSION = PLOTS / "confusion.csv"
 EXAMPLES = PLOTS / "examples.csv"

@@ -20,8 +20,9 @@ from gzmorph.params import Params
 CLASS_INDICES = list(range(len(CLASSES)))
 
 
-def classification_metrics(true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    """Accuracy, weighted and macro F1, and per-class precision, recall and F1 (flat keys for DVC)."""
+def classification_metrics(true: np.ndarray, predicted: np.ndarray) -> dict:
+    """Accuracy, weighted and macro F1 at the top, and under ``classes`` each class's precision, recall, F1
+    and support: `dvc exp show` lists the top-level figures first and the nested ones as dotted keys."""
     metrics = {
         "accuracy": accuracy_score(true, predicted),
         "f1_weighted": f1_score(true, predicted, average="weighted", labels=CLASS_INDICES, zero_division=0),
@@ -29,10 +30,11 @@ def classification_metrics(true: np.ndarray, predicted: np.ndarray) -> dict[str,
     }
     precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=CLASS_INDICES,
                                                                      zero_division=0)
-    for i, name in enumerate(CLASSES):
-        metrics.update({f"{name}_precision": precision[i], f"{name}_recall": recall[i], f"{name}_f1": f1[i],
-                        f"{name}_support": int(support[i])})
-    return {k: (round(float(v), 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    metrics = {k: round(float(v), 4) for k, v in metrics.items()}
+    metrics["classes"] = {name: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
+                                 "f1": round(float(f1[i]), 4), "support": int(support[i])}
+                          for i, name in enumerate(CLASSES)}
+    return metrics
 
 
 def vote_rmse(predicted: np.ndarray, true: np.ndarray) -> float:
@@ -52,26 +54,34 @@ def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool):
     predicted = predict_classes(outputs, classifier.record.decision, rule)
     metrics = classification_metrics(split.classes, predicted)
     true_votes = split.votes
-    metrics["vote_rmse"] = round(vote_rmse(outputs[VOTES_OUTPUT], true_votes), 4)
     means = np.array(classifier.record.train_vote_means, dtype=float)  # NaN: a column training lacked
     constant = np.broadcast_to(np.nan_to_num(means), true_votes.shape)
-    metrics["vote_rmse_constant"] = round(vote_rmse(constant, true_votes), 4)
+    classes = metrics.pop("classes")  # after the headline figures, the vote errors among them
+    metrics.update(vote_rmse=round(vote_rmse(outputs[VOTES_OUTPUT], true_votes), 4),
+                   vote_rmse_constant=round(vote_rmse(constant, true_votes), 4), classes=classes)
     return metrics, predicted, outputs
 
 
-def score_captions(captions: list[str], references: list[list[str]], true_classes, reference_features,
-                   prefix: str) -> dict[str, float]:
+def score_captions(captions: list[str], references: list[list[str]], true_classes, reference_features) -> dict:
     scores = {**bleu_scores(references, captions), **variety(captions),
-              "class_agreement": class_agreement(captions, true_classes),
-              **{f"feature_{k}": v for k, v in feature_agreement(captions, reference_features).items()}}
-    return {f"{prefix}_{k}": round(float(v), 4) for k, v in scores.items()}
+              "class_agreement": class_agreement(captions, true_classes)}
+    scores = {k: round(float(v), 4) for k, v in scores.items()}
+    scores["features"] = {k: round(float(v), 4) for k, v in feature_agreement(captions, reference_features).items()}
+    return scores
+
+
+# The beam search's captions are what `gzmorph predict` writes: their headline figures lead the file.
+HEADLINE_CAPTION_SCORES = ("bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share")
 
 
 def score_captioner(classifier: Trained, captioner: Trained, split: Split,
                     references: dict[str, list[str]], templates: CaptionConfig, outputs: dict,
                     predicted_classes: np.ndarray, beam_width: int, length_penalty: float):
     """BLEU, variety and correctness of greedy and beam captions, next to two baselines: the training
-    split's most frequent caption for every galaxy, and the templates applied to the predicted votes."""
+    split's most frequent caption for every galaxy, and the templates applied to the predicted votes.
+
+    The beam's headline figures at the top; the rest of the beam's, greedy decoding's, the baselines'
+    and the references' variety nested under their names."""
     refs = [references[str(g)] for g in split.ids]
     votes = split.table[split.vote_columns]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
@@ -80,15 +90,20 @@ def score_captioner(classifier: Trained, captioner: Trained, split: Split,
     generated = {
         "greedy": generate_captions(captioner.model, encoded, vocab, max_len, beam_width=1, length_penalty=0.0),
         "beam": generate_captions(captioner.model, encoded, vocab, max_len, beam_width, length_penalty),
-        "baseline_most_frequent": [captioner.record.most_frequent_caption] * len(refs),
-        "baseline_templates": [c[0] for c in table_captions(
+        "most_frequent": [captioner.record.most_frequent_caption] * len(refs),
+        "templates": [c[0] for c in table_captions(
             pd.DataFrame(outputs[VOTES_OUTPUT], columns=VOTE_COLUMNS)[list(votes.columns)], predicted_classes,
             templates)],
     }
-    metrics = {}
-    for name, captions in generated.items():
-        metrics.update(score_captions(captions, refs, split.classes, ref_features, name))
-    metrics.update({f"references_{k}": round(float(v), 4) for k, v in variety([r[0] for r in refs]).items()})
+    scores = {name: score_captions(captions, refs, split.classes, ref_features) for name, captions in generated.items()}
+    beam = scores["beam"]
+    metrics = {
+        **{k: beam.pop(k) for k in HEADLINE_CAPTION_SCORES},
+        "beam": beam,
+        "greedy": scores["greedy"],
+        "baselines": {"most_frequent": scores["most_frequent"], "templates": scores["templates"]},
+        "references": {k: round(float(v), 4) for k, v in variety([r[0] for r in refs]).items()},
+    }
     return metrics, generated
 
 

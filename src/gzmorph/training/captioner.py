@@ -11,6 +11,7 @@ from gzmorph.inference.captioning import Encoded, encode_images
 from gzmorph.models.captioner import AttentionDecoder, compile_decoder
 from gzmorph.params import CaptionerParams
 from gzmorph.training.batches import Batches
+from gzmorph.training.curves import curves_logger
 from gzmorph.training.seeding import SeedEachEpoch, seed_everything
 
 
@@ -40,13 +41,12 @@ def training_set(classifier: keras.Model, split: Split, tokens: dict, name: str,
 
 
 def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerParams, seed: int,
-                  curves_file: Path) -> tuple[AttentionDecoder, dict]:
+                  curves: Path) -> tuple[AttentionDecoder, dict]:
     """``train``/``val`` are (encoded images, caption rows into them, tokens)."""
     seed_everything(seed)
     decoder = AttentionDecoder(vocab_size, params.embed_dim, params.units, params.attention_units,
                                params.dropout, name="captioner")
     compile_decoder(decoder, params.learning_rate)
-    curves_file.parent.mkdir(parents=True, exist_ok=True)
     batches = CaptionBatches(*train, params.batch_size, seed=seed)
     history = decoder.fit(
         batches,
@@ -54,9 +54,9 @@ def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerPa
         epochs=params.epochs,
         shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
         callbacks=[
+            curves_logger(curves),
             SeedEachEpoch(batches),
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
-            keras.callbacks.CSVLogger(str(curves_file)),
         ],
         verbose=2,
     )

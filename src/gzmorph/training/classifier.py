@@ -1,6 +1,7 @@
 """Training the classifier: class-balanced weights, in-model augmentation, early stopping, curves."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,6 +25,7 @@ from gzmorph.models.classifier import (
 from gzmorph.params import ClassifierParams
 from gzmorph.training.augment import training_augmentation
 from gzmorph.training.batches import Batches
+from gzmorph.training.curves import curves_logger
 from gzmorph.training.distribute import backup_and_restore, batches_for, global_batch_size, make_strategy
 from gzmorph.training.seeding import SeedEachEpoch, seed_everything
 
@@ -46,7 +48,7 @@ def with_augmentation(model: keras.Model, params: ClassifierParams, seed: int) -
     return keras.Model(images, model(augmented), name="classifier_with_augmentation")
 
 
-def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int, curves_file: Path):
+def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int, curves: Path):
     """Train on ``train``, stop early on ``val`` loss; returns the (unaugmented) model and its history."""
     strategy = make_strategy(params.strategy)  # first: multi-worker sets up its collectives before TF starts
     batch_size = global_batch_size(params.batch_size, strategy)  # params.batch_size is per replica
@@ -61,7 +63,6 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
         trainer = with_augmentation(model, params, seed)
         compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
                            params.vote_loss_weight, params.ema_momentum)
-    curves_file.parent.mkdir(parents=True, exist_ok=True)
     backup = backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.ids.tobytes(), val.ids.tobytes())
     history = trainer.fit(
         batches,
@@ -69,23 +70,25 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
         epochs=params.epochs,
         shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
         callbacks=[
-            # The backup first: before the curves row, so a run stopped between the two resumes after that
-            # epoch and adds its rows to the curves the stopped one wrote; and before the averaged weights
-            # are swapped in, so a resumed run goes on from the weights it was training.
+            # The curves before the backup: a run stopped between the two resumes at that epoch, which the
+            # curves then log again in place of the stopped run's row. The backup before the averaged
+            # weights are swapped in, so a resumed run goes on from the weights it was training.
+            curves_logger(curves, first_epoch=epochs_done(backup)),
             backup,
             SeedEachEpoch(batches if isinstance(batches, Batches) else None),  # tf.data shuffles by itself
             *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if params.ema_momentum else []),
             # With averaging on, the averaged weights are validated, and the best of them kept.
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
-            keras.callbacks.CSVLogger(str(curves_file), append=resumes(backup)),
         ],
         verbose=2,
     )
     return model, history.history
 
 
-def resumes(backup: keras.callbacks.BackupAndRestore) -> bool:
-    return (Path(backup.backup_dir) / "training_metadata.json").is_file()
+def epochs_done(backup: keras.callbacks.BackupAndRestore) -> int:
+    """The epochs a stopped run completed, from the backup it left (0 without one): where fit resumes."""
+    state = Path(backup.backup_dir) / "training_metadata.json"
+    return json.loads(state.read_text())["epoch"] if state.is_file() else 0
 
 
 def cosine_schedule(learning_rate: float, steps: int):
