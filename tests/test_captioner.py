@@ -25,6 +25,7 @@ def toy_data(n=64):
     return Encoded(features, summary), kinds, tokens, vocab
 
 
+@pytest.mark.slow
 def test_decoder_learns_to_caption_from_the_features(tmp_path):
     encoded, kinds, tokens, vocab = toy_data()
     ids = np.arange(len(kinds))

@@ -41,6 +41,7 @@ def test_a_masked_vote_column_never_affects_the_loss_or_its_gradient():
     assert float(np.mean(masked_mse(other, pred))) == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_the_two_heads_train_on_a_tiny_set(tmp_path):
     params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
                               augment=Augmentation(shift=0.0, zoom=0.0))
@@ -53,6 +54,7 @@ def test_the_two_heads_train_on_a_tiny_set(tmp_path):
 
 
 
+@pytest.mark.slow
 def test_dvclive_logs_every_epoch_of_both_heads_and_their_validation_twins(tmp_path):
     params = ClassifierParams(width=4, epochs=3, batch_size=16, patience=3, augment=Augmentation(shift=0.0, zoom=0.0))
     _, history = fit_classifier(tiny_split(48, 0), tiny_split(16, 1), params, seed=0, curves=tmp_path / "curves")
@@ -65,6 +67,7 @@ def test_dvclive_logs_every_epoch_of_both_heads_and_their_validation_twins(tmp_p
     assert summary["step"] == 2 and summary["eval"]["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-6)
 
 
+@pytest.mark.slow
 def test_a_bfloat16_encoder_trains_saves_and_reloads_with_float32_outputs(tmp_path):
     params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
                               augment=Augmentation(shift=0.0, zoom=0.0), precision="mixed_bfloat16")
@@ -130,6 +133,7 @@ def test_unloadable_resnet50_weights_are_one_clear_error(tmp_path):
         build_classifier(32, "resnet50", 32, 0.3, str(bad), "float32")
 
 
+@pytest.mark.slow
 def test_the_same_seed_trains_the_same_weights(tmp_path):
     params = ClassifierParams(width=4, epochs=2, batch_size=16, augment=Augmentation(shift=0.05, zoom=0.1))
     train, val = tiny_split(64, 0), tiny_split(16, 1)
@@ -139,6 +143,7 @@ def test_the_same_seed_trains_the_same_weights(tmp_path):
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_weight_averaging_keeps_the_average_not_the_last_weights(tmp_path):
     # Momentum this close to 1 holds the average at the weights after the first step, so the model returned
     # stays near its initial weights while the same training without averaging moves away from them.

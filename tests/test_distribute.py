@@ -101,6 +101,7 @@ def test_stream_reads_every_row_once_an_epoch_in_a_seeded_order(tmp_path):
     assert [r for x, _ in in_order for r in rows_of(x)] == list(range(n))
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_logical_cpus_gives_the_default_strategys_metrics(tmp_path):
     # The same global batch of 32: one replica of 32, or two of 16.
     done = subprocess.run(train_command(packed(tmp_path), 2, [["default", 32], ["mirrored", 16]]),
@@ -117,6 +118,7 @@ def test_mirrored_on_two_logical_cpus_gives_the_default_strategys_metrics(tmp_pa
         assert runs["mirrored"][metric] == pytest.approx(runs["default"][metric], abs=0.15), metric
 
 
+@pytest.mark.slow
 def test_two_workers_on_localhost_train_an_epoch_together(tmp_path):
     folder = packed(tmp_path)
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
@@ -144,6 +146,7 @@ class Preempted(Exception):
     pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", ["after the backup", "before the backup"])
 def test_a_stopped_training_resumes_from_its_last_epoch_and_continues_its_curves(tmp_path, monkeypatch, stop):
     params = ClassifierParams(width=4, epochs=3, batch_size=16, checkpoint_dir=str(tmp_path / "ckpt"),

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from gzmorph.inference.gradcam import gradcam
 from gzmorph.models.classifier import build_classifier, compile_classifier
@@ -18,6 +19,7 @@ def blob_images(n, rng):
     return images, np.where(has_blob, 0, 1), masks
 
 
+@pytest.mark.slow
 def test_gradcam_highlights_the_one_bright_blob():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)

@@ -49,6 +49,7 @@ for name, model in (("classifier", classifier), ("captioner", decoder)):
 """
 
 
+@pytest.mark.slow
 def test_the_same_weights_give_the_same_model_file_in_any_process(tmp_path):
     # Two processes: Python's object ids (which Keras writes into config.json) differ between them.
     for run_dir in ("first", "second"):
