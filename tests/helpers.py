@@ -187,3 +187,10 @@ def logged(curves: Path, split: str, metric: str) -> pd.DataFrame:
 def curve_files(curves: Path) -> dict[str, str]:
     """Every file of a DVCLive folder, by its path within it: what two runs must agree on."""
     return {str(f.relative_to(curves)): f.read_text() for f in sorted(curves.rglob("*")) if f.is_file()}
+
+
+def headline_command() -> str:
+    """The README's `dvc exp show` line that prints only the headline figures."""
+    return next(line.strip() for line in (REPO / "README.md").read_text().splitlines()
+                if line.startswith("dvc exp show --drop"))
+

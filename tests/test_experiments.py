@@ -1,6 +1,7 @@
 """Experiments and caching on the tiny pipeline: `dvc exp run -S` for every knob users turn, the queue,
 the comparison commands, and which stages a params change reruns."""
 import json
+import shlex
 import time
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 import yaml
 
 from gzmorph.params import Params
-from helpers import STAGES, run, set_params, stages_run, tiny_project
+from helpers import STAGES, headline_command, run, set_params, stages_run, tiny_project
 
 DATA_STAGES = ("clean_labels", "split", "build_captions")  # seconds each: run them for real
 
@@ -126,6 +127,12 @@ def test_queued_experiments_run_two_at_a_time_and_compare(tiny_baseline):
 
     table = run(["dvc", "exp", "show", "--md"], root)
     assert "[beam1]" in table and "[beam3]" in table
+    # The README's headline table: the experiments' rows, the headline metrics as its only columns.
+    header, *rows = run([*shlex.split(headline_command()), "--csv"], root).splitlines()
+    assert [c for c in header.split(",") if c not in ("Experiment", "rev", "typ", "Created", "parent")] == [
+        "accuracy", "f1_weighted", "f1_macro", "vote_rmse", "vote_rmse_constant",
+        "bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share"]
+    assert {"beam1", "beam3"} <= {row.split(",")[0] for row in rows}
     assert "evaluate.beam_width" in run(["dvc", "params", "diff", "HEAD", "beam1"], root)
     metrics = json.loads(run(["dvc", "metrics", "diff", "HEAD", "beam3", "--all", "--json"], root))
     assert "bleu4" in metrics["metrics/captioner.json"]

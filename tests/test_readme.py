@@ -19,3 +19,25 @@ def test_ci_runs_the_readme_test_command_and_nothing_else():
               if line.strip() and not line.startswith("#")]
     assert script[-1] == readme_commands()[1]
     assert all(line.startswith(("set ", "cd ")) for line in script[:-1])
+
+
+REFERENCE = ("pipeline", "experiments", "remotes", "gpus-and-clusters", "results", "reproducibility")
+
+
+def test_the_readme_is_short_and_links_every_reference_page():
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    for page in REFERENCE:
+        assert f"(docs/{page}.md)" in readme and (REPO / "docs" / f"{page}.md").is_file()
+
+
+def test_the_readme_names_no_machine_and_no_folder_outside_the_repository():
+    readme = (REPO / "README.md").read_text()
+    assert "this machine" not in readme and "../" not in readme
+
+
+def test_the_fast_subset_is_documented_beside_the_full_test_command():
+    readme = (REPO / "README.md").read_text()
+    assert 'pytest -m "not slow"' in readme
+    assert "slow:" in (REPO / "pyproject.toml").read_text()  # the marker the subset leaves out
+
