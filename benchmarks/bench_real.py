@@ -42,6 +42,9 @@ def project_copy(root: Path, data: Path) -> None:
     params["data"]["raw_dir"] = str(data.resolve())
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], root)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    run([*git, "add", "-A"], root)
+    run([*git, "commit", "-qm", "the benchmark's copy"], root)  # DVCLive reads HEAD
 
 
 def timed_stages(root: Path) -> dict[str, float]:

@@ -5,6 +5,7 @@ Logical devices and multi-worker collectives must be set up before TensorFlow st
 happen in fresh Python processes (TRAIN below), on a tiny packed set written by the test."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -147,8 +148,10 @@ class Preempted(Exception):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("deleted", [False, True], ids=["curves kept", "curves deleted as dvc repro does"])
 @pytest.mark.parametrize("stop", ["after the backup", "before the backup"])
-def test_a_stopped_training_resumes_from_its_last_epoch_and_continues_its_curves(tmp_path, monkeypatch, stop):
+def test_a_stopped_training_resumes_from_its_last_epoch_and_continues_its_curves(tmp_path, monkeypatch, stop,
+                                                                               deleted):
     params = ClassifierParams(width=4, epochs=3, batch_size=16, checkpoint_dir=str(tmp_path / "ckpt"),
                               augment=Augmentation(rotate=False, shift=0.0, zoom=0.0))
     train, val = tiny_split(48, 0), tiny_split(16, 1)
@@ -168,6 +171,8 @@ def test_a_stopped_training_resumes_from_its_last_epoch_and_continues_its_curves
             fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
     assert len(list((tmp_path / "ckpt").iterdir())) == 1
     assert logged(tmp_path / "curves", "train", "loss")["step"].tolist() == [0, 1]
+    if deleted:  # DVC deletes a stage's outputs before it reruns the stage
+        shutil.rmtree(tmp_path / "curves")
     resumed, history = fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
     assert len(history["loss"]) == (1 if stop == "after the backup" else 2)  # the epochs the backup lacked
     assert logged(tmp_path / "curves", "eval", "loss")["step"].tolist() == [0, 1, 2]  # each epoch once

@@ -54,7 +54,7 @@ def fit_captioner(train: tuple, val: tuple, vocab_size: int, params: CaptionerPa
         epochs=params.epochs,
         shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
         callbacks=[
-            curves_logger(curves),
+            *curves_logger(curves),
             SeedEachEpoch(batches),
             keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
         ],

@@ -70,10 +70,10 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
         epochs=params.epochs,
         shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
         callbacks=[
-            # The curves before the backup: a run stopped between the two resumes at that epoch, which the
-            # curves then log again in place of the stopped run's row. The backup before the averaged
-            # weights are swapped in, so a resumed run goes on from the weights it was training.
-            curves_logger(curves, first_epoch=epochs_done(backup)),
+            # The curves and their copy before the backup: a run stopped between them resumes at that epoch
+            # and logs it again in place of the stopped run's row. The backup before the averaged weights
+            # are swapped in, so a resumed run goes on from the weights it was training.
+            *curves_logger(curves, Path(backup.backup_dir), first_epoch=epochs_done(backup)),
             backup,
             SeedEachEpoch(batches if isinstance(batches, Batches) else None),  # tf.data shuffles by itself
             *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if params.ema_momentum else []),
