@@ -23,3 +23,26 @@ def test_tensorflow_loads_without_its_start_up_lines():
 def test_the_usual_variable_brings_them_back(level):
     done = load(level)
     assert done.stdout == "ran\n" and "absl::InitializeLog" in done.stderr
+
+
+FAKE_TENSORFLOW = """
+import os, warnings
+os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n")
+os.write(2, b"I0000 00:00:1.0 1 port.cc:153] oneDNN custom operations are on.\\n")
+os.write(2, b"E0000 00:00:1.0 1 cuda_dnn.cc:1] Unable to load cuDNN\\n")
+warnings.warn("a Python warning while loading")
+if os.environ.get("FAIL"):
+    raise ImportError("libcudart.so.12: cannot open shared object file")
+"""
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_only_the_start_up_lines_are_hidden(tmp_path, fails):
+    (tmp_path / "tensorflow.py").write_text(FAKE_TENSORFLOW)  # stands in for TensorFlow, found first
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env.update(PYTHONPATH=str(tmp_path), **({"FAIL": "1"} if fails else {}))
+    done = subprocess.run([sys.executable, "-c", "import gzmorph.quiet_tensorflow"], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert "oneDNN" not in done.stderr and "absl::InitializeLog" not in done.stderr
+    assert "Unable to load cuDNN" in done.stderr and "a Python warning while loading" in done.stderr
+    assert (done.returncode != 0 and "libcudart" in done.stderr) if fails else done.returncode == 0

@@ -1,23 +1,33 @@
 """Imported first by the stages and commands that use TensorFlow: loads it without its C++ start-up lines.
 
 TensorFlow writes them (oneDNN, CPU features, absl's warning, each twice) while it loads, before absl's
-logging starts, so TF_CPP_MIN_LOG_LEVEL no longer hides them; they bury the stage's own output. Set
-TF_CPP_MIN_LOG_LEVEL=0 (or 1) to see them again. Python's own warnings and errors are not touched.
+logging starts, so TF_CPP_MIN_LOG_LEVEL no longer hides them; they bury the stage's own output. What else
+the load writes to stderr (an error line, a Python warning) is written out once it is loaded, or if it
+fails. Set TF_CPP_MIN_LOG_LEVEL=0 (or 1) to see everything again.
 """
 import os
+import re
 import sys
+import tempfile
+
+# absl's info and warning lines (I1201 ..., W1201 ..., or I0000 before its clock starts), its notice that
+# they go to stderr, and the CPU-feature line's continuation.
+START_UP = re.compile(r"[IW]\d{4} |WARNING: All log messages before absl::InitializeLog|To enable the following")
 
 
 def load_quietly() -> None:
     sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)  # the C++ lines go to file descriptor 2 directly, not through sys.stderr
-    try:
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+    saved = os.dup(2)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as captured:
+        os.dup2(captured.fileno(), 2)  # the C++ lines go to file descriptor 2 directly, not through sys.stderr
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            sys.stderr.writelines(line for line in captured if not START_UP.match(line))
 
 
 # gzmorph/__init__.py defaults the level to 2 (warnings and info hidden); a user's own setting wins.
