@@ -25,11 +25,20 @@ from pathlib import Path
 
 import yaml
 
+from gzmorph.paths import (
+    CAPTIONER_CURVES,
+    CAPTIONER_METRICS,
+    CLASSIFIER_CURVES,
+    CLASSIFIER_METRICS,
+    CONFUSION,
+    EXAMPLES,
+)
+
 REPO = Path(__file__).resolve().parents[1]
 RERUN = ("train_classifier", "train_captioner", "evaluate")
-METRICS = ("metrics/classifier.json", "metrics/captioner.json")
-LIVE = ("dvclive/train_classifier", "dvclive/train_captioner")
-OTHERS = ("plots/confusion.csv", "plots/examples.csv", "dvc.lock")
+METRICS = tuple(map(str, (CLASSIFIER_METRICS, CAPTIONER_METRICS)))
+LIVE = tuple(map(str, (CLASSIFIER_CURVES, CAPTIONER_CURVES)))
+OTHERS = (str(CONFUSION), str(EXAMPLES), "dvc.lock")
 
 
 def run(args: list[str], cwd: Path, env: dict | None = None, check: bool = True) -> str:

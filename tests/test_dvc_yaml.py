@@ -71,3 +71,15 @@ def test_every_path_the_code_writes_is_declared_in_dvc_yaml():
     written = {str(value) for name, value in vars(paths).items() if isinstance(value, Path) and name != "PARAMS"}
     folders = {"models", "metrics", "plots", "dvclive"}  # parents of the declared files, never declared themselves
     assert written - folders <= everything
+
+
+def test_every_curve_dvc_yaml_draws_is_a_file_and_field_dvclive_writes():
+    top = yaml.safe_load((REPO / "dvc.yaml").read_text())
+    live = {str(paths.CLASSIFIER_CURVES), str(paths.CAPTIONER_CURVES)}
+    curves = [next(iter(plot.values())) for plot in top["plots"] if isinstance(plot, dict)]
+    assert curves and {m for m in top["metrics"]} == {f"{folder}/metrics.json" for folder in live}
+    for curve in curves:
+        for file, field in curve["y"].items():
+            assert any(file.startswith(f"{folder}/plots/metrics/") for folder in live)
+            header = (REPO / file).read_text().splitlines()[0].split("\t")  # the committed sample's run
+            assert header == [curve["x"], field]

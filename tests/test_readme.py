@@ -39,5 +39,3 @@ def test_the_readme_names_no_machine_and_no_folder_outside_the_repository():
 def test_the_fast_subset_is_documented_beside_the_full_test_command():
     readme = (REPO / "README.md").read_text()
     assert 'pytest -m "not slow"' in readme
-    assert "slow:" in (REPO / "pyproject.toml").read_text()  # the marker the subset leaves out
-
