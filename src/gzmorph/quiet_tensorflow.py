@@ -31,5 +31,5 @@ def load_quietly() -> None:
 
 
 # gzmorph/__init__.py defaults the level to 2 (warnings and info hidden); a user's own setting wins.
-if "tensorflow" not in sys.modules and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") not in ("0", "1"):
+if "tensorflow" not in sys.modules and os.environ["TF_CPP_MIN_LOG_LEVEL"] not in ("0", "1"):
     load_quietly()
