@@ -3,7 +3,7 @@
     python scripts/check_reproducible.py                                  # as this machine runs it
     python scripts/check_reproducible.py --env TF_NUM_INTRAOP_THREADS=1 --busy
     python scripts/check_reproducible.py --env ONEDNN_MAX_CPU_ISA=AVX512_CORE --keep /tmp/isa
-    python scripts/check_reproducible.py --set train_classifier.threads=4   # how far another value moves them
+    python scripts/check_reproducible.py --set threads=4   # how far another value moves them
 
 The clone is of HEAD (uncommitted changes are not in it) and shares this repository's DVC cache, so the
 data stages come back from the cache instead of running again. Prints "identical" when metrics/*.json,
@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="set for the rerun stages, e.g. TF_NUM_INTRAOP_THREADS=1 or ONEDNN_MAX_CPU_ISA=AVX2")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a param for the rerun, e.g. train_classifier.threads=4")
+                        help="a param for the rerun, e.g. threads=4")
     parser.add_argument("--stages", nargs="+", default=RERUN, choices=RERUN,
                         help="the stages to rerun (default: all three); the others keep HEAD's outputs")
     parser.add_argument("--busy", action="store_true", help="keep every core busy with other work meanwhile")

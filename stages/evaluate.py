@@ -25,11 +25,13 @@ from gzmorph.paths import (
     PLOTS,
     PROCESSED,
 )
+from gzmorph.threads import pin_threads
 
 
 @cli
 def main():
     params = load_params()
+    pin_threads(params.threads)
     test, references = load_split(PROCESSED, "test"), load_references(CAPTIONS)
     classifier = load_model(CLASSIFIER, ClassifierRecord)
     scores = score_models(classifier, load_model(CAPTIONER, CaptionerRecord), test, references, params)

@@ -8,12 +8,14 @@ from gzmorph.inference.caption_metrics import most_frequent_caption
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_model, save_model
 from gzmorph.params import load_params
 from gzmorph.paths import CAPTIONER, CAPTIONER_CURVES, CAPTIONS, CLASSIFIER, PROCESSED
+from gzmorph.threads import pin_threads
 from gzmorph.training.captioner import fit_captioner, training_set
 
 
 @cli
 def main():
     params = load_params()
+    pin_threads(params.threads)
     classifier = load_model(CLASSIFIER, ClassifierRecord).model
     tokens, vocab, references = load_tokens(CAPTIONS), load_vocab(CAPTIONS), load_references(CAPTIONS)
     splits = {name: load_split(PROCESSED, name) for name in ("train", "val")}

@@ -6,14 +6,14 @@ from gzmorph.errors import cli
 from gzmorph.models.files import ClassifierRecord, save_model
 from gzmorph.params import load_params
 from gzmorph.paths import CLASSIFIER, CLASSIFIER_CURVES, PROCESSED
+from gzmorph.threads import pin_threads
 from gzmorph.training.classifier import choose_class_source, fit_classifier, train_vote_means
-from gzmorph.training.seeding import pin_threads
 
 
 @cli
 def main():
     params = load_params()
-    pin_threads(params.train_classifier.threads)
+    pin_threads(params.threads)
     train, val = load_split(PROCESSED, "train"), load_split(PROCESSED, "val")
     model, _ = fit_classifier(train, val, params.train_classifier, params.seed, CLASSIFIER_CURVES)
     choice = choose_class_source(model, val, params.clean_labels.rule, params.evaluate.tta)

@@ -62,8 +62,9 @@ def test_the_same_weights_give_the_same_model_file_in_any_process(tmp_path):
 
 @pytest.mark.slow
 def test_training_and_evaluate_rerun_byte_for_byte_with_other_thread_counts_on_a_busy_cpu(tiny_baseline, tmp_path):
-    # The baseline trained with TensorFlow's default thread pools (as many threads as cores); five threads
-    # each, with every core busy, stands in for another machine's core count and load.
+    # The stages fix TensorFlow's threads per op to params.yaml's ``threads``, whatever the environment
+    # asks; five threads in every other pool, with every core busy, stand in for another machine's cores
+    # and load.
     check = load_script("check_reproducible")
     root = copy_project(tiny_baseline, tmp_path / "rerun")
     threads = {"TF_NUM_INTRAOP_THREADS": "5", "TF_NUM_INTEROP_THREADS": "5", "OMP_NUM_THREADS": "5"}

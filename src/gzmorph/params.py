@@ -85,9 +85,6 @@ class ClassifierParams:
     # tf.distribute: batch_size is per replica; see gzmorph.training.distribute
     strategy: Strategy = "default"
     checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes
-    # TensorFlow's threads per op. The weights depend on it (oneDNN splits the convolutions' weight
-    # gradients by thread), so it is a param rather than the machine's core count.
-    threads: Annotated[int, Positive] = 2
 
 
 @dataclass(frozen=True)
@@ -114,6 +111,9 @@ class Params(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
     seed: int = 0
+    # TensorFlow's threads per op in the training and evaluate stages (gzmorph.threads): the bits of the
+    # models depend on it, so it is a param rather than the machine's core count.
+    threads: Annotated[int, Positive] = 2
     data: Data = Data()
     image: Image = Image()
     clean_labels: CleanLabels = CleanLabels()

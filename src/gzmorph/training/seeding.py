@@ -8,12 +8,6 @@ import tensorflow as tf
 DRAWS_PER_EPOCH = 1 << 16
 
 
-def pin_threads(threads: int) -> None:
-    """Fixes TensorFlow's threads per op, which must happen before TensorFlow starts. By default it
-    takes one a core, and the classifier's weight gradients, summed by thread, follow that count."""
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-
-
 def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
