@@ -1,8 +1,16 @@
 import math
 
+import hypothesis.strategies as st
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from nltk.translate.bleu_score import corpus_bleu
 
 from gzmorph.inference.caption_metrics import (
+    BLEU_WEIGHTS,
+    SMOOTHING,
+    bleu_counts,
+    bleu_from_counts,
     bleu_scores,
     class_agreement,
     feature_agreement,
@@ -64,3 +72,23 @@ def test_feature_agreement_is_per_feature_over_galaxies_that_state_it():
 
 def test_most_frequent_caption():
     assert most_frequent_caption(["b", "a", "b", "c"]) == "b"
+
+
+WORDS = st.lists(st.sampled_from("a spiral galaxy bar , arms smooth round".split()), min_size=1, max_size=9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(WORDS, st.lists(WORDS, min_size=1, max_size=3)), min_size=1, max_size=12))
+def test_bleu_from_summed_counts_is_nltks_corpus_bleu(pairs):
+    hypotheses = [" ".join(hyp) for hyp, _ in pairs]
+    references = [[" ".join(ref) for ref in refs] for _, refs in pairs]
+    expected = corpus_bleu([[ref.split() for ref in refs] for refs in references], [h.split() for h in hypotheses],
+                           weights=list(BLEU_WEIGHTS.values()), smoothing_function=SMOOTHING)
+    assert list(bleu_scores(references, hypotheses).values()) == list(expected)  # to the bit
+
+
+def test_a_resample_of_counts_scores_the_resampled_corpus():
+    references, hypotheses = [["a b c"], ["a x"], ["b c d e"]], ["a b c", "a y", "b c"]
+    rows = np.array([2, 0, 2])
+    resampled = bleu_scores([references[r] for r in rows], [hypotheses[r] for r in rows])
+    assert bleu_from_counts(bleu_counts(references, hypotheses)[rows].sum(axis=0)) == resampled

@@ -105,6 +105,7 @@ class EvaluateParams:
     beam_width: Annotated[int, Positive] = 5
     length_penalty: Annotated[float, annotated_types.Ge(0)] = 0.7
     examples_per_class: Annotated[int, annotated_types.Ge(1)] = 3
+    bootstrap: Annotated[int, Positive] = 1000  # resamples of the test galaxies for the 95 % intervals
 
 
 class Params(pydantic.BaseModel):

@@ -11,8 +11,16 @@ from gzmorph.data.packed_splits import Split
 from gzmorph.gz2.captions import CaptionConfig, as_sentence, stated_features, table_captions
 from gzmorph.gz2.rule import CLASSES, Rule
 from gzmorph.gz2.tree import VOTE_COLUMNS
-from gzmorph.inference.caption_metrics import bleu_scores, class_agreement, feature_agreement, variety
+from gzmorph.inference.caption_metrics import (
+    bleu_counts,
+    bleu_from_counts,
+    bleu_scores,
+    class_agreement,
+    feature_agreement,
+    variety,
+)
 from gzmorph.inference.captioning import encoded_from, generate_captions, predict_with_features
+from gzmorph.inference.intervals import Figures, bootstrap_intervals
 from gzmorph.models.classifier import VOTES_OUTPUT, predict_classes, with_features
 from gzmorph.models.files import Trained
 from gzmorph.params import Params
@@ -20,14 +28,23 @@ from gzmorph.params import Params
 CLASS_INDICES = list(range(len(CLASSES)))
 
 
-def classification_metrics(true: np.ndarray, predicted: np.ndarray) -> dict:
-    """Accuracy, weighted and macro F1 at the top, and under ``classes`` each class's precision, recall, F1
-    and support: `dvc exp show` lists the top-level figures first and the nested ones as dotted keys."""
-    metrics = {
+class Bootstrap(NamedTuple):
+    resamples: int  # of the scored galaxies, for the headline figures' 95 % intervals
+    seed: int
+
+
+def headline_classification(true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {
         "accuracy": accuracy_score(true, predicted),
         "f1_weighted": f1_score(true, predicted, average="weighted", labels=CLASS_INDICES, zero_division=0),
         "f1_macro": f1_score(true, predicted, average="macro", labels=CLASS_INDICES, zero_division=0),
     }
+
+
+def classification_metrics(true: np.ndarray, predicted: np.ndarray) -> dict:
+    """Accuracy, weighted and macro F1 at the top, and under ``classes`` each class's precision, recall, F1
+    and support: `dvc exp show` lists the top-level figures first and the nested ones as dotted keys."""
+    metrics = headline_classification(true, predicted)
     precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=CLASS_INDICES,
                                                                      zero_division=0)
     metrics = {k: round(float(v), 4) for k, v in metrics.items()}
@@ -43,12 +60,12 @@ def vote_rmse(predicted: np.ndarray, true: np.ndarray) -> float:
     return float(np.sqrt(np.mean((predicted[known] - true[known]) ** 2)))
 
 
-def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool):
+def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool, bootstrap: Bootstrap):
     """Metrics and per-galaxy predictions (class index; outputs: class probabilities, votes and the
     feature map the captioner needs) on ``split``.
 
     The constant baseline predicts the training split's mean votes, kept in the model's record so
-    that any labelled folder can be scored the same way.
+    that any labelled folder can be scored the same way. ``ci95`` holds the headline figures' intervals.
     """
     outputs = predict_with_features(with_features(classifier.model), split.images, tta)
     predicted = predict_classes(outputs, classifier.record.decision, rule)
@@ -58,7 +75,13 @@ def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool):
     constant = np.broadcast_to(np.nan_to_num(means), true_votes.shape)
     classes = metrics.pop("classes")  # after the headline figures, the vote errors among them
     metrics.update(vote_rmse=round(vote_rmse(outputs[VOTES_OUTPUT], true_votes), 4),
-                   vote_rmse_constant=round(vote_rmse(constant, true_votes), 4), classes=classes)
+                   vote_rmse_constant=round(vote_rmse(constant, true_votes), 4))
+
+    def headline(rows):
+        return {**headline_classification(split.classes[rows], predicted[rows]),
+                "vote_rmse": vote_rmse(outputs[VOTES_OUTPUT][rows], true_votes[rows])}
+
+    metrics.update(ci95=bootstrap_intervals(headline, len(predicted), *bootstrap), classes=classes)
     return metrics, predicted, outputs
 
 
@@ -74,9 +97,20 @@ def score_captions(captions: list[str], references: list[list[str]], true_classe
 HEADLINE_CAPTION_SCORES = ("bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share")
 
 
+def beam_headline(captions: list[str], references: list[list[str]], true_classes: np.ndarray) -> Figures:
+    """The beam's headline figures of any resample of the galaxies (their rows), for the intervals."""
+    counts = bleu_counts(references, captions)
+    implied_right = np.array([class_agreement([c], [t]) for c, t in zip(captions, true_classes)])
+
+    def scores(rows):
+        return {**bleu_from_counts(counts[rows].sum(axis=0)), "class_agreement": implied_right[rows].mean(),
+                "top3_share": variety([captions[r] for r in rows])["top3_share"]}
+    return scores
+
+
 def score_captioner(classifier: Trained, captioner: Trained, split: Split,
                     references: dict[str, list[str]], templates: CaptionConfig, outputs: dict,
-                    predicted_classes: np.ndarray, beam_width: int, length_penalty: float):
+                    predicted_classes: np.ndarray, beam_width: int, length_penalty: float, bootstrap: Bootstrap):
     """BLEU, variety and correctness of greedy and beam captions, next to two baselines: the training
     split's most frequent caption for every galaxy, and the templates applied to the predicted votes.
 
@@ -99,6 +133,7 @@ def score_captioner(classifier: Trained, captioner: Trained, split: Split,
     beam = scores["beam"]
     metrics = {
         **{k: beam.pop(k) for k in HEADLINE_CAPTION_SCORES},
+        "ci95": bootstrap_intervals(beam_headline(generated["beam"], refs, split.classes), len(refs), *bootstrap),
         "beam": beam,
         "greedy": scores["greedy"],
         "baselines": {"most_frequent": scores["most_frequent"], "templates": scores["templates"]},
@@ -118,9 +153,12 @@ def score_models(classifier: Trained, captioner: Trained, split: Split, referenc
                  params: Params) -> Scores:
     """The evaluate stage's metrics for ``split``, with its settings from params.yaml."""
     settings = params.evaluate
-    clf_metrics, predicted, outputs = score_classifier(classifier, split, params.clean_labels.rule, settings.tta)
+    bootstrap = Bootstrap(settings.bootstrap, params.seed)
+    clf_metrics, predicted, outputs = score_classifier(classifier, split, params.clean_labels.rule, settings.tta,
+                                                       bootstrap)
     cap_metrics, generated = score_captioner(classifier, captioner, split, references, params.build_captions,
-                                             outputs, predicted, settings.beam_width, settings.length_penalty)
+                                             outputs, predicted, settings.beam_width, settings.length_penalty,
+                                             bootstrap)
     return Scores(clf_metrics, cap_metrics, predicted, generated)
 
 
