@@ -83,8 +83,8 @@ def child(args: argparse.Namespace) -> None:
         train = synthetic_split(folder, "train", args.images, args.size, 0)
         val = synthetic_split(folder, "val", args.batch_size * devices, args.size, 1)
         epochs = 1 + args.epochs
-        params = ClassifierParams(width=args.width, epochs=epochs, batch_size=args.batch_size,
-                                  patience=epochs, strategy=strategy, checkpoint_dir=str(folder / "ckpt"))
+        params = ClassifierParams(width=args.width, epochs=epochs, batch_size=args.batch_size, strategy=strategy,
+                                  checkpoint_dir=str(folder / "ckpt"))
         classifier_training.fit_classifier(train, val, params, 0, folder / "curves")
     rate = args.epochs * args.images / (EpochEnds.times[-1] - EpochEnds.times[0])
     print("RESULT " + json.dumps({"devices": devices, "strategy": strategy, "pipeline": pipeline,

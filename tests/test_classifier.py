@@ -43,7 +43,7 @@ def test_a_masked_vote_column_never_affects_the_loss_or_its_gradient():
 
 @pytest.mark.slow
 def test_the_two_heads_train_on_a_tiny_set(tmp_path):
-    params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
+    params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01,
                               augment=Augmentation(shift=0.0, zoom=0.0))
     train, val = tiny_split(96, 0), tiny_split(32, 1)
     model, history = fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
@@ -55,7 +55,7 @@ def test_the_two_heads_train_on_a_tiny_set(tmp_path):
 
 @pytest.mark.slow
 def test_dvclive_logs_every_epoch_of_both_heads_and_their_validation_twins(tmp_path):
-    params = ClassifierParams(width=4, epochs=3, batch_size=16, patience=3, augment=Augmentation(shift=0.0, zoom=0.0))
+    params = ClassifierParams(width=4, epochs=3, batch_size=16, augment=Augmentation(shift=0.0, zoom=0.0))
     _, history = fit_classifier(tiny_split(48, 0), tiny_split(16, 1), params, seed=0, curves=tmp_path / "curves")
     for metric in ("loss", "class_loss", "votes_loss", "class_accuracy"):
         for split, key in (("train", metric), ("eval", f"val_{metric}")):
@@ -68,7 +68,7 @@ def test_dvclive_logs_every_epoch_of_both_heads_and_their_validation_twins(tmp_p
 
 @pytest.mark.slow
 def test_a_bfloat16_encoder_trains_saves_and_reloads_with_float32_outputs(tmp_path):
-    params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01, patience=12,
+    params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01,
                               augment=Augmentation(shift=0.0, zoom=0.0), precision="mixed_bfloat16")
     train, val = tiny_split(96, 0), tiny_split(32, 1)
     model, _ = fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")

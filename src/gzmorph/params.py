@@ -73,15 +73,14 @@ class ClassifierParams:
     weights: str = "none"  # resnet50 only: none, imagenet, or a local weights file
     width: Annotated[int, Positive] = 32
     dropout: Fraction = 0.3
-    epochs: Annotated[int, Positive] = 90
+    epochs: Annotated[int, Positive] = 30
     batch_size: Annotated[int, Positive] = 64
     learning_rate: Annotated[float, Positive] = 0.002
-    patience: Annotated[int, annotated_types.Ge(1)] = 20
     vote_loss_weight: Annotated[float, annotated_types.Ge(0)] = 50.0
     ema_momentum: Fraction = 0.0  # a moving average of the weights is what is validated and kept; 0: off
     balance_classes: bool = False
     augment: Augmentation = field(default_factory=Augmentation)
-    precision: Literal["float32", "mixed_bfloat16"] = "mixed_bfloat16"  # the encoder's arithmetic
+    precision: Literal["float32", "mixed_bfloat16"] = "float32"  # the encoder's arithmetic
     # tf.distribute: batch_size is per replica; see gzmorph.training.distribute
     strategy: Strategy = "default"
     checkpoint_dir: str = ".dvc/tmp/train_classifier"  # BackupAndRestore: an interrupted run resumes

@@ -1,4 +1,4 @@
-"""Training the classifier: class-balanced weights, in-model augmentation, early stopping, curves."""
+"""Training the classifier: in-model augmentation, a cosine learning rate to zero, the class decision, curves."""
 from __future__ import annotations
 
 import json
@@ -25,6 +25,7 @@ from gzmorph.models.classifier import (
 from gzmorph.params import ClassifierParams
 from gzmorph.training.augment import training_augmentation
 from gzmorph.training.batches import Batches
+from gzmorph.training.batchnorm import RefreshBatchNorm
 from gzmorph.training.curves import curves_logger
 from gzmorph.training.distribute import backup_and_restore, batches_for, global_batch_size, make_strategy
 from gzmorph.training.seeding import SeedEachEpoch, seed_everything
@@ -49,7 +50,15 @@ def with_augmentation(model: keras.Model, params: ClassifierParams, seed: int) -
 
 
 def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int, curves: Path):
-    """Train on ``train``, stop early on ``val`` loss; returns the (unaugmented) model and its history."""
+    """Train on ``train`` for ``params.epochs`` and keep the last epoch's weights; ``val`` is scored each
+    epoch for the curves only. Returns the (unaugmented) model and its history.
+
+    No early stopping: on 200-odd validation galaxies the best epoch is chosen by noise, while the cosine
+    schedule brings the rate to zero, where the weights settle. The last epoch is the stable choice, and a
+    resumed run ends with the same weights as an uninterrupted one. BatchNorm's statistics are measured
+    afresh for each validation and for the kept weights (``RefreshBatchNorm``): their lag made the
+    validation loss jump from epoch to epoch.
+    """
     strategy = make_strategy(params.strategy)  # first: multi-worker sets up its collectives before TF starts
     batch_size = global_batch_size(params.batch_size, strategy)  # params.batch_size is per replica
     seed_everything(seed)
@@ -77,8 +86,7 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
             backup,
             SeedEachEpoch(batches if isinstance(batches, Batches) else None),  # tf.data shuffles by itself
             *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if params.ema_momentum else []),
-            # With averaging on, the averaged weights are validated, and the best of them kept.
-            keras.callbacks.EarlyStopping(patience=params.patience, restore_best_weights=True),
+            RefreshBatchNorm(model, train.images, batch_size),
         ],
         verbose=2,
     )
