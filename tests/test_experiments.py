@@ -106,8 +106,10 @@ def reruns(root: Path, changes: dict) -> set[str]:
     ({"build_captions.confident": 0.7}, {"build_captions", "train_captioner", "evaluate"}),
     ({"train_classifier.learning_rate": 0.001}, {"train_classifier", "train_captioner", "evaluate"}),
     ({"seed": 1}, {"train_classifier", "train_captioner", "evaluate"}),
+    ({"threads": 1}, {"train_classifier", "train_captioner", "evaluate"}),
     ({"evaluate.tta": False}, {"train_classifier", "train_captioner", "evaluate"}),
     ({"evaluate.beam_width": 3}, {"evaluate"}),
+    ({"evaluate.bootstrap": 10}, {"evaluate"}),
 ], ids=lambda value: next(iter(value)) if isinstance(value, dict) else None)
 def test_a_params_change_reruns_exactly_the_stages_that_read_it(pristine, changes, expected):
     assert reruns(pristine, changes) == expected

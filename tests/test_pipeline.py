@@ -19,9 +19,12 @@ def test_dvc_repro_writes_every_metric_and_plot(tiny_pipeline):
     assert [k for k, v in captioner.items() if not isinstance(v, dict)] == [
         "bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share"]
     for metrics in (classifier, captioner):  # each headline figure inside its 95 % interval
-        headline = {k: v for k, v in metrics.items() if not isinstance(v, dict) and k != "vote_rmse_constant"}
+        headline = {k: v for k, v in metrics.items()
+                    if not isinstance(v, dict) and k not in ("vote_rmse_constant", "top3_share")}
         assert metrics["ci95"].keys() == headline.keys()
-        assert all(metrics["ci95"][k]["low"] <= v <= metrics["ci95"][k]["high"] for k, v in headline.items())
+        outside = {k: (v, metrics["ci95"][k]) for k, v in headline.items()
+                   if not metrics["ci95"][k]["low"] <= v <= metrics["ci95"][k]["high"]}
+        assert outside == {}
     assert {f"bleu{n}" for n in range(1, 5)} <= captioner["greedy"].keys() and "bar" in captioner["beam"]["features"]
     assert {"top3_share", "distinct"} <= captioner["references"].keys()
     assert {"most_frequent", "templates"} == captioner["baselines"].keys()

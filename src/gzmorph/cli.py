@@ -67,8 +67,11 @@ def run_predict(args: argparse.Namespace) -> None:
     from gzmorph.inference.predict import load_models, settings_from
     from gzmorph.inference.predict_files import predict_files
     from gzmorph.params import load_params
+    from gzmorph.threads import pin_threads
 
-    settings = replace(settings_from(load_params(args.params)), tta=args.tta)
+    params = load_params(args.params)
+    pin_threads(params.threads)  # the evaluate stage's arithmetic, so the same image gets the same answer
+    settings = replace(settings_from(params), tta=args.tta)
     models = load_models(args.models, captions=args.captions)
     rows, problems = predict_files(paths, models, settings, args.batch_size, args.gradcam)
     write_predictions(rows, output, models.vote_columns)
@@ -82,8 +85,10 @@ def run_evaluate(args: argparse.Namespace) -> None:
     from gzmorph.inference.predict import load_models
     from gzmorph.io import write_json
     from gzmorph.params import load_params
+    from gzmorph.threads import pin_threads
 
     params = load_params(args.params)
+    pin_threads(params.threads)  # the evaluate stage's arithmetic: the same metrics on the same split
     folder_layout(args.data, params)  # a wrong folder is found before the models take seconds to load
     models = load_models(args.models)
     metrics = evaluate_folder(args.data, models, params, report=lambda line: print(line, file=sys.stderr))

@@ -8,10 +8,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from fractions import Fraction
 
 import numpy as np
-from nltk.translate.bleu_score import SmoothingFunction, brevity_penalty, closest_ref_length, modified_precision
+from nltk.translate.bleu_score import (  # nltk's Fraction keeps _normalize on every Python (3.12 dropped it)
+    Fraction,
+    SmoothingFunction,
+    brevity_penalty,
+    closest_ref_length,
+    modified_precision,
+)
 
 from gzmorph.gz2.captions import FEATURE_NAMES, implied_class, parse_features
 
