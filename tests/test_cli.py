@@ -135,6 +135,25 @@ def test_an_unknown_output_format_and_a_missing_path_are_one_line_errors(mixed_i
     assert_one_line_error(gzmorph(["predict", tmp_path / "absent", "-o", tmp_path / "p.csv"], REPO), "absent")
 
 
+# Calls the command line in-process with argv[1:], then says whether TensorFlow was loaded.
+REFUSED = """
+import sys
+from gzmorph.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("tensorflow loaded" if "tensorflow" in sys.modules else "tensorflow not loaded")
+"""
+
+
+def test_bad_predict_arguments_are_refused_before_tensorflow_loads(mixed_images, tmp_path):
+    for args in (["-o", tmp_path / "p.xlsx"], [tmp_path / "absent", "-o", tmp_path / "p.csv"]):
+        done = subprocess.run([sys.executable, "-c", REFUSED, "predict", *map(str, [mixed_images, *args])],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.stdout.strip() == "tensorflow not loaded", args
+
+
 def test_evaluate_names_the_layout_it_expects(tmp_path):
     done = gzmorph(["evaluate", "--data", tmp_path, "--models", tmp_path], REPO)
     assert_one_line_error(done, "images_training_rev1", "training_solutions_rev1.csv")

@@ -56,14 +56,14 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run_predict(args: argparse.Namespace) -> None:
-    # Cheap checks first: the modules below them load TensorFlow, which takes seconds.
-    import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
+    # Cheap checks first, before TensorFlow loads (seconds): these modules do not import it.
     from gzmorph.data.files import find_images
     from gzmorph.inference.output import check_output, write_predictions
 
     output = check_output(args.output)
     paths = find_images(args.paths)
 
+    import gzmorph.quiet_tensorflow  # noqa: F401  (before the modules that load TensorFlow: no start-up lines)
     from gzmorph.inference.predict import load_models, settings_from
     from gzmorph.inference.predict_files import predict_files
     from gzmorph.params import load_params
