@@ -5,7 +5,7 @@ from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli
 from gzmorph.models.files import ClassifierRecord, save_model
 from gzmorph.params import load_params
-from gzmorph.paths import CLASSIFIER, CLASSIFIER_CURVES, PROCESSED
+from gzmorph.paths import CLASSIFIER, CLASSIFIER_CURVES, PROCESSED, is_sample
 from gzmorph.threads import pin_threads
 from gzmorph.training.classifier import choose_class_source, fit_classifier, train_vote_means
 
@@ -22,7 +22,7 @@ def main():
     save_model(CLASSIFIER, model, ClassifierRecord(
         choice.decision, choice.name, choice.val_scores, train_vote_means(train),
         pixels=model.input.shape[1],  # the packed arrays' size, which the split stage took from params
-        crop=params.image.crop))
+        crop=params.image.crop, trained_on=params.data.raw_dir, synthetic=is_sample(params.data.raw_dir)))
 
 
 if __name__ == "__main__":

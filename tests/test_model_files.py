@@ -9,7 +9,8 @@ from gzmorph.models.classifier import ClassDecision
 from gzmorph.models.files import META, ClassifierRecord, load_model, save_model
 
 RECORD = ClassifierRecord(ClassDecision("softmax", [1.0] * 5, ["Class1.1"]), "softmax", {"softmax": 1.5},
-                          [0.4] + [None] * 36, pixels=8, crop=207)
+                          [0.4] + [None] * 36, pixels=8, crop=207,
+                          trained_on="data/sample", synthetic=True)
 
 
 def tiny_model() -> keras.Model:

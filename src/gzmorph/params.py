@@ -14,7 +14,7 @@ import yaml
 from gzmorph.errors import GzmorphError
 from gzmorph.gz2.captions import CaptionConfig
 from gzmorph.gz2.rule import Rule
-from gzmorph.paths import PARAMS
+from gzmorph.paths import PARAMS, SAMPLE
 
 Positive = annotated_types.Gt(0)
 OpenFraction = Annotated[float, annotated_types.Interval(gt=0.0, lt=1.0)]
@@ -23,7 +23,7 @@ Fraction = Annotated[float, annotated_types.Interval(ge=0.0, lt=1.0)]
 
 @dataclass(frozen=True)
 class Data:
-    raw_dir: str = "data/sample"
+    raw_dir: str = str(SAMPLE)
     images: str = "images_training_rev1"
     solutions: str = "training_solutions_rev1.csv"
 
@@ -71,6 +71,8 @@ class ClassifierParams:
 
     backbone: Literal["small_cnn", "resnet50"] = "small_cnn"
     weights: str = "none"  # resnet50 only: none, imagenet, or a local weights file
+    init: str = "none"  # none, or a models folder (models/released): fine-tune from its classifier's weights
+    freeze_encoder: bool = False  # with init: train the heads only
     width: Annotated[int, Positive] = 32
     dropout: Fraction = 0.3
     epochs: Annotated[int, Positive] = 30

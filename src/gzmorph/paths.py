@@ -3,6 +3,7 @@ line and the library read them here, and dvc.yaml declares the same (tests/test_
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
+SAMPLE = Path("data/sample")  # the embedded synthetic sample, the default data
 LABELS = Path("data/interim/labels.csv")
 SPLITS = Path("data/interim/splits.csv")
 PROCESSED = Path("data/processed")
@@ -10,6 +11,8 @@ CAPTIONS = Path("data/captions")
 MODELS = Path("models")
 CLASSIFIER = MODELS / "classifier"
 CAPTIONER = MODELS / "captioner"
+# Trained on real GZ2 galaxies and committed, with its model card: what `gzmorph predict` uses by default
+RELEASED = MODELS / "released"
 METRICS = Path("metrics")
 DATA_REPORT = METRICS / "data_report.json"
 SPLIT_REPORT = METRICS / "split_report.json"
@@ -22,3 +25,9 @@ CLASSIFIER_CURVES = LIVE / "train_classifier"
 CAPTIONER_CURVES = LIVE / "train_captioner"
 CONFUSION = PLOTS / "confusion.csv"
 EXAMPLES = PLOTS / "examples.csv"
+
+
+def is_sample(raw_dir: str | Path) -> bool:
+    """Whether ``raw_dir`` is the project's embedded synthetic sample: models that learnt from it say nothing
+    about real galaxies."""
+    return Path(raw_dir).resolve() == SAMPLE.resolve()

@@ -30,6 +30,8 @@ class ClassifierRecord:
     train_vote_means: list[float | None]  # the constant baseline; None where training lacked a column
     pixels: int  # the model's input, pixels a side
     crop: int  # the centre crop it was trained on, in pixels of Kaggle's 424 px frame
+    trained_on: str  # the data folder it learnt from (params.yaml's data.raw_dir)
+    synthetic: bool  # learnt from the embedded synthetic sample: its answers mean nothing for real galaxies
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from gzmorph.training.batchnorm import RefreshBatchNorm
 from gzmorph.training.curves import curves_logger
 from gzmorph.training.distribute import backup_and_restore, batches_for, global_batch_size, make_strategy
 from gzmorph.training.seeding import SeedEachEpoch, seed_everything
+from gzmorph.training.warm_start import start_from
 
 
 def targets(split: Split) -> dict:
@@ -69,6 +70,8 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
     with strategy.scope():  # the variables made here (weights, optimizer, metrics) live on every replica
         model = build_classifier(size, params.backbone, params.width, params.dropout, params.weights,
                                  params.precision)
+        if params.init != "none":
+            start_from(model, params.init, params.freeze_encoder)
         trainer = with_augmentation(model, params, seed)
         compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
                            params.vote_loss_weight, params.ema_momentum)
