@@ -1,6 +1,8 @@
 """dvc.yaml against the code: a stage must rerun when any library module it runs changes, and the
 paths it declares are the ones the code writes (gzmorph.paths)."""
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,23 +44,18 @@ def module_closure(script: Path) -> set[Path]:
     return {module_file(name).relative_to(REPO) for name in seen}
 
 
-def minimal_deps(files: set[Path]) -> set[str]:
-    """A subpackage folder where the stage runs all of its modules, its files one by one otherwise."""
-    deps = set()
-    for file in files:
-        folder = file.parent
-        modules = {f.relative_to(REPO) for f in (REPO / folder).glob("*.py") if f.name != "__init__.py"}
-        whole = folder != PACKAGE.relative_to(REPO) and modules <= files
-        deps.add(str(folder) if whole else str(file))
-    # A package's __init__.py runs on every import from it; it is listed only within a whole folder.
-    return {dep for dep in deps if not dep.endswith("__init__.py")}
+def layer_deps(files: set[Path]) -> set[str]:
+    """The layer folder (gzmorph.data, gzmorph.training, ...) of each module, or the module itself at the
+    package's top: a stage depends on the whole of every layer it uses."""
+    return {str(file.parent if file.parent != PACKAGE.relative_to(REPO) else file) for file in files
+            if file.parent != PACKAGE.relative_to(REPO) or file.name != "__init__.py"}
 
 
 @pytest.mark.parametrize("stage", sorted(PIPELINE))
-def test_a_stage_depends_on_exactly_the_modules_it_runs(stage):
+def test_a_stage_depends_on_every_layer_it_runs_and_no_other(stage):
     script = REPO / PIPELINE[stage]["cmd"].split()[-1]
     listed = {dep for dep in PIPELINE[stage]["deps"] if dep.startswith("src/")}
-    assert listed == minimal_deps(module_closure(script))  # missing: a stale stage; extra: needless reruns
+    assert listed == layer_deps(module_closure(script))  # missing: a stale stage; extra: needless reruns
 
 
 def declared(stage: dict) -> set[str]:
@@ -84,3 +81,10 @@ def test_every_curve_dvc_yaml_draws_is_a_file_and_field_dvclive_writes():
             assert any(file.startswith(f"{folder}/plots/metrics/") for folder in live)
             header = (REPO / file).read_text().splitlines()[0].split("\t")  # the committed sample's run
             assert header == [curve["x"], field]
+
+
+def test_bytecode_caches_in_a_layer_folder_do_not_change_its_stages():
+    cache = "src/gzmorph/data/__pycache__/labels.cpython-311.pyc"
+    done = subprocess.run([str(Path(sys.executable).parent / "dvc"), "check-ignore", cache], cwd=REPO,
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and cache in done.stdout, done.stderr
