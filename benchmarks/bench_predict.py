@@ -63,7 +63,7 @@ def untrained_models(out_dir: Path, size: int = 64) -> Path:
     classifier = build_classifier(size, clf.backbone, clf.width, clf.dropout, clf.weights, clf.precision)
     decision = ClassDecision("softmax", [1.0] * len(CLASSES), VOTE_COLUMNS)
     save_model(out_dir / "classifier", classifier, ClassifierRecord(
-        decision, "softmax", {}, [0.1] * len(VOTE_COLUMNS), pixels=size, crop=Params().image.crop,
+        decision, {}, [0.1] * len(VOTE_COLUMNS), pixels=size, crop=Params().image.crop,
         trained_on="nothing: untrained", synthetic=False))
     vocab, max_len = sample_vocabulary()
     cap = CaptionerParams()

@@ -153,7 +153,7 @@ another folder, and the starting point for fine-tuning (`train_classifier.init: 
 | captions: class agreement | {captioner['class_agreement']} |
 
 Per-class figures: `metrics/classifier.json`; the class decision: `classifier/meta.json`
-(`class_choice: {record['class_choice']}`).
+(`class_from: {record['decision']['class_from']}`).
 
 ## Limits
 

@@ -141,7 +141,7 @@ def test_rescaling_the_softmax_recovers_a_rare_class_the_priors_hide():
     plain = predict_classes({"class": probs}, ClassDecision("softmax", [1.0] * 5, []), None)
     assert not (plain == 3).any()
     scale = tuned_class_scale(probs, true)
-    rescaled = predict_classes({"class": probs}, ClassDecision("softmax", scale, []), None)
+    rescaled = predict_classes({"class": probs}, ClassDecision("softmax_rescaled", scale, []), None)
     assert selection_score(true, rescaled) > selection_score(true, plain)
     assert (rescaled == true).mean() > 0.95
     assert (rescaled[true == 3] == 3).mean() > 0.9

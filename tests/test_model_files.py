@@ -8,7 +8,7 @@ from gzmorph.errors import GzmorphError
 from gzmorph.models.classifier import ClassDecision
 from gzmorph.models.files import META, ClassifierRecord, load_model, save_model
 
-RECORD = ClassifierRecord(ClassDecision("softmax", [1.0] * 5, ["Class1.1"]), "softmax", {"softmax": 1.5},
+RECORD = ClassifierRecord(ClassDecision("softmax", [1.0] * 5, ["Class1.1"]), {"softmax": 1.5},
                           [0.4] + [None] * 36, pixels=8, crop=207,
                           trained_on="data/sample", synthetic=True)
 

@@ -63,7 +63,7 @@ def build_classifier(image_size: int, backbone: str, width: int, dropout: float,
 
 def compile_classifier(model: keras.Model, learning_rate, vote_loss_weight: float, ema_momentum: float) -> None:
     """``ema_momentum`` above 0 makes the optimizer keep an exponential moving average of the weights,
-    which ``fit`` writes into the model at the end (see ``classifier_training.fit_classifier``)."""
+    which ``fit`` writes into the model at the end (see ``gzmorph.training.classifier.fit_classifier``)."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, use_ema=ema_momentum > 0, ema_momentum=ema_momentum),
         loss={CLASS_OUTPUT: "sparse_categorical_crossentropy", VOTES_OUTPUT: masked_mse},
@@ -83,7 +83,7 @@ def with_features(model: keras.Model) -> keras.Model:
 class ClassDecision:
     """How the class is named from the two heads, chosen on validation when the model was trained."""
 
-    class_from: Literal["softmax", "votes"]
+    class_from: Literal["softmax", "softmax_rescaled", "votes"]  # chosen on validation
     class_scale: list[float]  # per-class multipliers of the softmax (all 1 unless tuned)
     vote_columns: list[str]  # the vote columns the training table had, which the rule may use
 

@@ -25,7 +25,6 @@ SHARED_ID = re.compile(r'"shared_object_id": (\d+)')
 @dataclass(frozen=True)
 class ClassifierRecord:
     decision: ClassDecision
-    class_choice: str  # which candidate the decision is: softmax, softmax_rescaled or votes
     val_scores: dict[str, float]  # each candidate's validation accuracy + macro F1
     train_vote_means: list[float | None]  # the constant baseline; None where training lacked a column
     pixels: int  # the model's input, pixels a side

@@ -22,7 +22,9 @@ from gzmorph.models.classifier import (
     compile_classifier,
     predict_classes,
 )
-from gzmorph.params import ClassifierParams
+from gzmorph.models.files import ClassifierRecord, Trained
+from gzmorph.params import ClassifierParams, Params
+from gzmorph.paths import is_sample
 from gzmorph.training.augment import training_augmentation
 from gzmorph.training.batches import Batches
 from gzmorph.training.batchnorm import RefreshBatchNorm
@@ -41,6 +43,17 @@ def class_sample_weights(classes: np.ndarray, balance: bool) -> np.ndarray:
     if not balance:
         return np.ones(len(classes), np.float32)
     return compute_sample_weight("balanced", classes).astype(np.float32)
+
+
+def train_classifier(train: Split, val: Split, params: Params, curves: Path) -> Trained:
+    """The fitted classifier with the record it is saved with: the class decision chosen on ``val``,
+    the constant baseline, the images it takes and the data it learnt from."""
+    model, _ = fit_classifier(train, val, params.train_classifier, params.seed, curves)
+    choice = choose_class_source(model, val, params.clean_labels.rule, params.evaluate.tta)
+    return Trained(model, ClassifierRecord(
+        choice.decision, choice.val_scores, train_vote_means(train),
+        pixels=model.input.shape[1], crop=params.image.crop,  # the packed arrays' size, which the split stage took
+        trained_on=params.data.raw_dir, synthetic=is_sample(params.data.raw_dir)))
 
 
 def with_augmentation(model: keras.Model, params: ClassifierParams, seed: int) -> keras.Model:
@@ -130,7 +143,6 @@ def tuned_class_scale(probs: np.ndarray, true: np.ndarray, rounds: int = 3) -> l
 
 class ClassSourceChoice(NamedTuple):
     decision: ClassDecision
-    name: str  # softmax, softmax_rescaled or votes
     val_scores: dict[str, float]  # every candidate's validation accuracy + macro F1
 
 
@@ -141,14 +153,14 @@ def choose_class_source(model: keras.Model, val: Split, rule: Rule, tta: bool) -
     ones = [1.0] * len(CLASSES)
     candidates = {
         "softmax": ClassDecision("softmax", ones, val.vote_columns),
-        "softmax_rescaled": ClassDecision("softmax", tuned_class_scale(outputs[CLASS_OUTPUT], val.classes),
+        "softmax_rescaled": ClassDecision("softmax_rescaled", tuned_class_scale(outputs[CLASS_OUTPUT], val.classes),
                                           val.vote_columns),
         "votes": ClassDecision("votes", ones, val.vote_columns),
     }
     scores = {name: selection_score(val.classes, predict_classes(outputs, decision, rule))
               for name, decision in candidates.items()}
     best = max(scores, key=scores.get)
-    return ClassSourceChoice(candidates[best], best, {name: round(score, 4) for name, score in scores.items()})
+    return ClassSourceChoice(candidates[best], {name: round(score, 4) for name, score in scores.items()})
 
 
 def train_vote_means(train: Split) -> list[float | None]:
