@@ -71,15 +71,19 @@ def copy_outputs(root: Path, release: Path) -> None:
     shutil.copy(root / PARAMS, release / PARAMS.name)
 
 
-def run_facts(root: Path, data: Path, seconds: dict[str, float]) -> dict:
-    lock = yaml.safe_load((root / "dvc.lock").read_text())
-    raw = {Path(dep["path"]).name: dep["md5"] for dep in lock["stages"]["clean_labels"]["deps"]
-           if dep["path"].startswith(str(data.resolve()))}
+def commit_state() -> str:
+    """HEAD, and whether the code the copy takes differs from it: read before the copy is made."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "src", "stages", "params.yaml", "dvc.yaml"],
                            cwd=REPO, capture_output=True, text=True).stdout.strip()
-    return {"command": f"python scripts/release_model.py --data {data}",
-            "commit": commit.stdout.strip() + (" (with uncommitted changes)" if dirty else ""),
+    return commit.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+
+
+def run_facts(root: Path, data: Path, commit: str, seconds: dict[str, float]) -> dict:
+    lock = yaml.safe_load((root / "dvc.lock").read_text())
+    raw = {Path(dep["path"]).name: dep["md5"] for dep in lock["stages"]["clean_labels"]["deps"]
+           if dep["path"].startswith(str(data.resolve()))}
+    return {"command": f"python scripts/release_model.py --data {data}", "commit": commit,
             "date": time.strftime("%Y-%m-%d"), "data": str(data), "data_md5_dvc": raw,
             "recipe": bench_real().REAL_DATA, "cpu": cpu_name(), "cores": len(os.sched_getaffinity(0)),
             "stage_seconds": {stage: round(s) for stage, s in seconds.items()}}
@@ -184,9 +188,10 @@ def main() -> None:
     if not args.card:
         root = args.keep or Path(tempfile.mkdtemp(prefix="gzmorph-release-"))
         root.mkdir(parents=True, exist_ok=True)
+        commit = commit_state()
         seconds = train(args.data, root)
         copy_outputs(root, release)
-        (release / RUN).write_text(json.dumps(run_facts(root, args.data, seconds), indent=2) + "\n")
+        (release / RUN).write_text(json.dumps(run_facts(root, args.data, commit, seconds), indent=2) + "\n")
         if not args.keep:
             shutil.rmtree(root)
     (release / CARD).write_text(card(release))
