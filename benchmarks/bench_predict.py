@@ -34,8 +34,7 @@ from gzmorph.data.labels import clean_labels, read_table  # noqa: E402
 from gzmorph.gz2.captions import build_vocab, encoded_length  # noqa: E402
 from gzmorph.gz2.rule import CLASSES  # noqa: E402
 from gzmorph.gz2.tree import VOTE_COLUMNS  # noqa: E402
-from gzmorph.inference.predict import load_models, settings_from  # noqa: E402
-from gzmorph.inference.predict_files import predict_files  # noqa: E402
+from gzmorph.inference.predict import load_models, predict_files  # noqa: E402
 from gzmorph.models.captioner import AttentionDecoder  # noqa: E402
 from gzmorph.models.classifier import ClassDecision, build_classifier, with_features  # noqa: E402
 from gzmorph.models.encoders import FEATURES  # noqa: E402
@@ -83,10 +82,10 @@ def sample_vocabulary() -> tuple[list[str], int]:
     return build_vocab(references), max(encoded_length(r) for r in references) - 1
 
 
-def throughput(paths, models, settings, batch_size: int) -> float:
-    predict_files(paths[:batch_size], models, settings, batch_size)  # traces the TensorFlow functions
+def throughput(paths, models, inference, rule, batch_size: int) -> float:
+    predict_files(paths[:batch_size], models, inference, rule, batch_size)  # traces the TensorFlow functions
     start = time.perf_counter()
-    predict_files(paths, models, settings, batch_size)
+    predict_files(paths, models, inference, rule, batch_size)
     return len(paths) / (time.perf_counter() - start)
 
 
@@ -102,13 +101,13 @@ def main() -> None:
         loaded = time.perf_counter()
         print(f"start-up: imports {IMPORTED - STARTED:.1f} s, loading both models {loaded - loading:.1f} s")
         paths = sorted(args.images.iterdir())[:args.count]
-        settings = settings_from(Params())
+        inference, rule = Params().inference, Params().clean_labels.rule
         print(f"{len(paths)} images, batch {args.batch_size}, {models.pixels} px, beam width "
-              f"{settings.beam_width}, {os.cpu_count()} CPUs")
+              f"{inference.beam_width}, {os.cpu_count()} CPUs")
         for captions in (False, True):
             for tta in (False, True):
                 setup = replace(models, captioner=models.captioner if captions else None)
-                rate = throughput(paths, setup, replace(settings, tta=tta), args.batch_size)
+                rate = throughput(paths, setup, replace(inference, tta=tta), rule, args.batch_size)
                 default = "  <- gzmorph predict's default" if captions and not tta else ""
                 print(f"{'classifier + captions' if captions else 'classifier only':22} "
                       f"{'TTA x8' if tta else 'no TTA':7} {rate:8.0f} images/s{default}")

@@ -81,7 +81,8 @@ def report(root: Path, seconds: dict[str, float], other: Path | None) -> None:
               + f", top3 share {scores['top3_share']}, class agreement {scores['class_agreement']}")
     print(f"references top3 share: {captioner['references']['top3_share']}")
     if other is not None:
-        scores = json.loads(run([sys.executable, "-m", "gzmorph", "evaluate", "--data", str(other.resolve())], root))
+        scores = json.loads(run([sys.executable, "-m", "gzmorph", "evaluate", "--data", str(other.resolve()),
+                                 "--models", "models"], root))
         c = scores["classifier"]
         print(f"{other.name}: accuracy {c['accuracy']}, f1_weighted {c['f1_weighted']}, f1_macro {c['f1_macro']}, "
               f"vote_rmse {c['vote_rmse']} (constant {c['vote_rmse_constant']}), recall "

@@ -11,17 +11,16 @@ from gzmorph.gz2.rule import CLASSES
 from gzmorph.inference.evaluation import example_rows, examples_table, score_models
 from gzmorph.inference.figures import confusion_png, gallery_png, gradcam_png
 from gzmorph.inference.gradcam import gradcam
+from gzmorph.inference.predict import load_models
 from gzmorph.io import write_json
-from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_model
 from gzmorph.params import load_params
 from gzmorph.paths import (
-    CAPTIONER,
     CAPTIONER_METRICS,
     CAPTIONS,
-    CLASSIFIER,
     CLASSIFIER_METRICS,
     CONFUSION,
     EXAMPLES,
+    MODELS,
     PLOTS,
     PROCESSED,
 )
@@ -33,8 +32,8 @@ def main():
     params = load_params()
     pin_threads(params.threads)
     test, references = load_split(PROCESSED, "test"), load_references(CAPTIONS)
-    classifier = load_model(CLASSIFIER, ClassifierRecord)
-    scores = score_models(classifier, load_model(CAPTIONER, CaptionerRecord), test, references, params)
+    models = load_models(MODELS)
+    scores = score_models(models, test, references, params)
     write_json(CLASSIFIER_METRICS, scores.classifier)
     write_json(CAPTIONER_METRICS, scores.captioner)
 
@@ -50,7 +49,7 @@ def main():
     images = np.asarray(test.images[rows])
     gallery_png(images, [f"true {e.true_class}, predicted {e.predicted_class}\nreference: {e.reference}\n"
                          f"beam: {e.beam}" for e in examples.itertuples()], PLOTS / "gallery.png")
-    gradcam_png(images, gradcam(classifier.model, images, scores.predicted[rows]),
+    gradcam_png(images, gradcam(models.classifier.model, images, scores.predicted[rows]),
                 [f"{e.true_class} -> {e.predicted_class}" for e in examples.itertuples()], PLOTS / "gradcam.png")
     for name, metrics in (("classifier", scores.classifier), ("captioner", scores.captioner)):
         print(name, {k: v for k, v in metrics.items() if not isinstance(v, dict)})  # the headline figures

@@ -25,7 +25,7 @@ SAMPLE = REPO / "data" / "sample"
 # length_penalty 1: a one-epoch decoder's beam otherwise ends every caption at once, and tests comparing
 # captions would compare empty strings.
 TINY = {"train_classifier": {"epochs": 1, "width": 8}, "train_captioner": {"epochs": 1, "units": 32},
-        "split": {"workers": 1}, "evaluate": {"examples_per_class": 1, "length_penalty": 1.0}}
+        "split": {"workers": 1}, "evaluate": {"examples_per_class": 1}, "inference": {"length_penalty": 1.0}}
 STAGES = ("clean_labels", "split", "build_captions", "train_classifier", "train_captioner", "evaluate")
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
 UP_TO_DATE = "Data and pipelines are up to date."

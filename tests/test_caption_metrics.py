@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from nltk.translate.bleu_score import corpus_bleu
 
-from gzmorph.inference.caption_metrics import (
+from gzmorph.inference.metrics import (
     BLEU_WEIGHTS,
     SMOOTHING,
     bleu_counts,

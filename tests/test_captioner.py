@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from gzmorph.gz2.captions import build_vocab, encode_caption, vocab_index
-from gzmorph.inference.captioning import Encoded, generate_captions
+from gzmorph.inference.forward import Encoded, generate_captions
 from gzmorph.models.captioner import AttentionDecoder
 from gzmorph.params import CaptionerParams
 from gzmorph.training.captioner import fit_captioner, rows_of

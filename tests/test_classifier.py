@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from gzmorph.gz2.tree import VOTE_COLUMNS, sum_errors
-from gzmorph.inference.tta import dihedral_views, predict_with_tta
+from gzmorph.inference.forward import dihedral_views, predict_with_tta
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse
 from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.training.augment import training_augmentation

@@ -58,9 +58,10 @@ def mixed_images(tmp_path) -> Path:
 def test_predict_writes_csv_and_reports_unreadable_files_without_stopping(tiny_pipeline, mixed_images, tmp_path):
     output, heatmaps = tmp_path / "out" / "predictions.csv", tmp_path / "gradcam"
     done = succeeded(gzmorph(["predict", mixed_images, mixed_images / "notes.txt", "--output", output,
-                              "--gradcam", heatmaps, "--batch-size", "2"], tiny_pipeline))
+                              "--gradcam", heatmaps, "--batch-size", "2", "--models", "models"], tiny_pipeline))
 
     assert "truncated.jpg" in done.stderr and "notes.txt" in done.stderr
+    assert_warns_of_the_sample(done.stderr)
     rows = pd.read_csv(output, keep_default_na=False)
     assert sorted(Path(f).name for f in rows["file"]) == sorted(
         ["grey.png", "small.png"] + [p.name for p in mixed_images.glob("*.jpg") if p.name != "truncated.jpg"])
@@ -68,7 +69,8 @@ def test_predict_writes_csv_and_reports_unreadable_files_without_stopping(tiny_p
     np.testing.assert_allclose(rows[PROBABILITIES].sum(axis=1), 1.0, atol=1e-4)
     meta = json.loads((tiny_pipeline / "models/classifier/meta.json").read_text())
     vote_columns = meta["decision"]["vote_columns"]
-    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *vote_columns, "caption", "gradcam"]
+    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *vote_columns, "caption", "gradcam", "models"]
+    assert set(rows["models"]) == {"models"}
     assert rows[vote_columns].to_numpy().min() >= 0
     for heatmap in rows["gradcam"]:
         with Image.open(heatmap) as picture:
@@ -78,9 +80,13 @@ def test_predict_writes_csv_and_reports_unreadable_files_without_stopping(tiny_p
 @pytest.mark.slow
 def test_predict_writes_json_for_a_glob_and_can_skip_captions(tiny_pipeline, mixed_images, tmp_path):
     output = tmp_path / "predictions.json"
-    succeeded(gzmorph(["predict", str(mixed_images / "*.png"), "-o", output, "--no-captions"], tiny_pipeline))
+    succeeded(gzmorph(["predict", str(mixed_images / "*.png"), "-o", output, "--no-captions", "--models", "models"],
+                      tiny_pipeline))
 
-    records = json.loads(output.read_text())
+    document = json.loads(output.read_text())
+    assert document["models"] == "models" and document["trained_on"] == "data/sample"
+    assert_warns_of_the_sample("warning: " + document["warning"])
+    records = document["predictions"]
     assert [Path(r["file"]).name for r in records] == ["grey.png", "small.png"]
     for record in records:
         assert list(record["probabilities"]) == list(CLASSES) and "caption" not in record
@@ -93,7 +99,7 @@ def test_predict_with_tta_gives_the_evaluate_stages_classes_and_captions(tiny_pi
     examples = pd.read_csv(tiny_pipeline / "plots/examples.csv", dtype={"GalaxyID": str}, keep_default_na=False)
     images = [tiny_pipeline / "data/sample/images_training_rev1" / f"{g}.jpg" for g in examples["GalaxyID"]]
     output = tmp_path / "predictions.csv"
-    succeeded(gzmorph(["predict", *images, "--tta", "-o", output], tiny_pipeline))
+    succeeded(gzmorph(["predict", *images, "--tta", "-o", output, "--models", "models"], tiny_pipeline))
 
     rows = pd.read_csv(output, keep_default_na=False).assign(GalaxyID=lambda t: [Path(f).stem for f in t["file"]])
     merged = examples.merge(rows, on="GalaxyID", validate="one_to_one")
@@ -106,12 +112,19 @@ def test_predict_with_tta_gives_the_evaluate_stages_classes_and_captions(tiny_pi
 def test_evaluate_on_the_pipelines_own_test_split_reproduces_its_metrics(tiny_pipeline, tmp_path):
     folder = kaggle_folder_of_test_split(tiny_pipeline, tmp_path / "test_split")
     output = tmp_path / "metrics.json"
-    done = succeeded(gzmorph(["evaluate", "--data", folder, "--output", output], tiny_pipeline))
+    done = succeeded(gzmorph(["evaluate", "--data", folder, "--output", output, "--models", "models"], tiny_pipeline))
 
     printed, written = json.loads(done.stdout), json.loads(output.read_text())
-    assert printed == written
+    assert printed == written and written["models"] == "models"
+    assert_warns_of_the_sample(done.stderr)
+    assert_warns_of_the_sample("warning: " + written["warning"])
     assert written["classifier"] == json.loads((tiny_pipeline / "metrics/classifier.json").read_text())
     assert written["captioner"] == json.loads((tiny_pipeline / "metrics/captioner.json").read_text())
+
+
+def assert_warns_of_the_sample(stderr: str) -> None:
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "synthetic sample" in warnings[0] and "models/released" in warnings[0]
 
 
 def kaggle_folder_of_test_split(root: Path, folder: Path) -> Path:

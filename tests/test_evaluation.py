@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from gzmorph.inference.evaluation import classification_metrics, example_rows, vote_rmse
+from gzmorph.inference.evaluation import example_rows
+from gzmorph.inference.metrics import classification_metrics, vote_rmse
 
 
 def test_classification_metrics_on_a_hand_computed_case():

@@ -40,11 +40,11 @@ def test_exp_run_with_a_bad_param_fails_naming_it(fresh_project, override, messa
 def test_exp_run_set_gives_every_knob_users_turn_its_type(fresh_project):
     overrides = {"train_classifier.epochs": 3, "train_classifier.learning_rate": 1e-3,
                  "train_captioner.learning_rate": 5e-4, "image.pixels": 224, "train_classifier.backbone": "resnet50",
-                 "train_classifier.weights": "imagenet", "evaluate.beam_width": 3, "evaluate.tta": False,
+                 "train_classifier.weights": "imagenet", "inference.beam_width": 3, "inference.tta": False,
                  "clean_labels.rule.merger_odd": 0.35, "clean_labels.rule.elliptical_smooth": 0.7,
                  "split.seed": 7, "data.raw_dir": "/data/galaxy-zoo"}
     written = {"train_classifier.learning_rate": "1e-3", "train_captioner.learning_rate": "0.0005",
-               "evaluate.tta": "false"}  # as a user types them
+               "inference.tta": "false"}  # as a user types them
     sets = [arg for key, value in overrides.items() for arg in ("-S", f"{key}={written.get(key, value)}")]
     run(["dvc", "exp", "run", "--queue", "-n", "knobs", *sets], fresh_project)
 
@@ -107,8 +107,8 @@ def reruns(root: Path, changes: dict) -> set[str]:
     ({"train_classifier.learning_rate": 0.001}, {"train_classifier", "train_captioner", "evaluate"}),
     ({"seed": 1}, {"train_classifier", "train_captioner", "evaluate"}),
     ({"threads": 1}, {"train_classifier", "train_captioner", "evaluate"}),
-    ({"evaluate.tta": False}, {"train_classifier", "train_captioner", "evaluate"}),
-    ({"evaluate.beam_width": 3}, {"evaluate"}),
+    ({"inference.tta": False}, {"train_classifier", "train_captioner", "evaluate"}),
+    ({"inference.beam_width": 3}, {"evaluate"}),
     ({"evaluate.bootstrap": 10}, {"evaluate"}),
 ], ids=lambda value: next(iter(value)) if isinstance(value, dict) else None)
 def test_a_params_change_reruns_exactly_the_stages_that_read_it(pristine, changes, expected):
@@ -119,7 +119,7 @@ def test_a_params_change_reruns_exactly_the_stages_that_read_it(pristine, change
 def test_queued_experiments_run_two_at_a_time_and_compare(tiny_baseline):
     root = tiny_baseline
     for width in (1, 3):
-        run(["dvc", "exp", "run", "--queue", "-n", f"beam{width}", "-S", f"evaluate.beam_width={width}"], root)
+        run(["dvc", "exp", "run", "--queue", "-n", f"beam{width}", "-S", f"inference.beam_width={width}"], root)
     try:
         run(["dvc", "queue", "start", "-j", "2"], root)
         status = wait_for_queue(root, timeout=600)
@@ -135,7 +135,7 @@ def test_queued_experiments_run_two_at_a_time_and_compare(tiny_baseline):
         "accuracy", "f1_weighted", "f1_macro", "vote_rmse", "vote_rmse_constant",
         "bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share"]
     assert {"beam1", "beam3"} <= {row.split(",")[0] for row in rows}
-    assert "evaluate.beam_width" in run(["dvc", "params", "diff", "HEAD", "beam1"], root)
+    assert "inference.beam_width" in run(["dvc", "params", "diff", "HEAD", "beam1"], root)
     metrics = json.loads(run(["dvc", "metrics", "diff", "HEAD", "beam3", "--all", "--json"], root))
     assert "bleu4" in metrics["metrics/captioner.json"]
     plots = json.loads(run(["dvc", "plots", "diff", "HEAD", "beam1", "--json"], root))["data"]

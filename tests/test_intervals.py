@@ -1,7 +1,7 @@
 """The headline figures' 95 % intervals: a seeded percentile bootstrap over the scored galaxies."""
 import numpy as np
 
-from gzmorph.inference.intervals import bootstrap_intervals
+from gzmorph.inference.metrics import bootstrap_intervals
 
 
 def accuracy_of(right: np.ndarray):

@@ -56,7 +56,7 @@ def test_a_fresh_clone_pulls_the_models_and_predicts_as_the_readme_says(tiny_bas
     assert len(keys) == 2
     bash(team + keys + ["dvc push"], origin)  # the one who trained: the team's remote, their keys, a push
     assert "in sync" in run(["dvc", "status", "--cloud"], origin)
-    run(["gzmorph", "predict", str(galaxies), "--output", str(tmp_path / "pushed.csv")], origin)
+    run(["gzmorph", "predict", str(galaxies), "--models", "models", "--output", str(tmp_path / "pushed.csv")], origin)
 
     # A fresh computer: every step of the README but the install, which made the environment this runs in.
     steps = [line for line in fresh if "pip install" not in line]

@@ -64,24 +64,24 @@ def run_predict(args: argparse.Namespace) -> None:
     paths = find_images(args.paths)
 
     import gzmorph.quiet_tensorflow  # noqa: F401  (before the modules that load TensorFlow: no start-up lines)
-    from gzmorph.inference.predict import load_models, settings_from
-    from gzmorph.inference.predict_files import predict_files
+    from gzmorph.inference.predict import load_models, predict_files
     from gzmorph.params import load_params
     from gzmorph.threads import pin_threads
 
     params = load_params(args.params)
     pin_threads(params.threads)  # the evaluate stage's arithmetic, so the same image gets the same answer
-    settings = replace(settings_from(params), tta=args.tta)
+    inference = replace(params.inference, tta=args.tta)
     models = load_models(args.models, captions=args.captions)
-    rows, problems = predict_files(paths, models, settings, args.batch_size, args.gradcam)
-    write_predictions(rows, output, models.vote_columns)
+    say_which(models)
+    rows, problems = predict_files(paths, models, inference, params.clean_labels.rule, args.batch_size, args.gradcam)
+    write_predictions(rows, output, models.vote_columns, models.provenance)
     skipped = f", skipped {len(problems)} unreadable" if problems else ""
     print(f"predicted {len(rows)} image(s){skipped} -> {output}", file=sys.stderr)
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
     import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
-    from gzmorph.inference.folder_evaluation import evaluate_folder, folder_layout
+    from gzmorph.inference.evaluation import evaluate_folder, folder_layout
     from gzmorph.inference.predict import load_models
     from gzmorph.io import write_json
     from gzmorph.params import load_params
@@ -91,7 +91,17 @@ def run_evaluate(args: argparse.Namespace) -> None:
     pin_threads(params.threads)  # the evaluate stage's arithmetic: the same metrics on the same split
     folder_layout(args.data, params)  # a wrong folder is found before the models take seconds to load
     models = load_models(args.models)
-    metrics = evaluate_folder(args.data, models, params, report=lambda line: print(line, file=sys.stderr))
+    say_which(models)
+    metrics = {**models.provenance, **evaluate_folder(args.data, models, params,
+                                                      report=lambda line: print(line, file=sys.stderr))}
     if args.output:
         write_json(args.output, metrics)
     print(json.dumps(metrics, indent=2))
+
+
+def say_which(models) -> None:
+    """One line naming the models and what they learnt from; one more, a warning, when that was the sample."""
+    about = models.provenance
+    print(f"models: {about['models']} (trained on {about['trained_on']})", file=sys.stderr)
+    if about["warning"]:
+        print(f"warning: {about['warning']}", file=sys.stderr)

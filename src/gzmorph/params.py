@@ -101,10 +101,17 @@ class CaptionerParams:
 
 
 @dataclass(frozen=True)
-class EvaluateParams:
-    tta: bool = True
+class InferenceParams:
+    """How the trained models answer: the training stages' class decision and caption features, the
+    evaluate stage and the ``gzmorph`` command all read these."""
+
+    tta: bool = True  # gzmorph predict: only with --tta
     beam_width: Annotated[int, Positive] = 5
     length_penalty: Annotated[float, annotated_types.Ge(0)] = 0.7
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
     examples_per_class: Annotated[int, annotated_types.Ge(1)] = 3
     bootstrap: Annotated[int, Positive] = 1000  # resamples of the test galaxies for the 95 % intervals
 
@@ -123,6 +130,7 @@ class Params(pydantic.BaseModel):
     build_captions: CaptionConfig = CaptionConfig()
     train_classifier: ClassifierParams = ClassifierParams()
     train_captioner: CaptionerParams = CaptionerParams()
+    inference: InferenceParams = InferenceParams()
     evaluate: EvaluateParams = EvaluateParams()
 
 

@@ -25,9 +25,8 @@ KAGGLE_FRAME = 424
 # model would train on its missing rows. This is Pillow's default; set here so no other import can relax it.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-# Antialiasing filter for the final resize. Measured on 300 Kaggle images (424 -> crop 207 -> 64,
-# decoded at 1/2 scale), against full-resolution decoding + LANCZOS: LANCZOS 53.1 dB PSNR, BICUBIC
-# 50.8, BILINEAR 46.1, BOX 44.9. It costs ~0.08 ms more per image than BOX, well within budget.
+# Antialiasing filter for the final resize: the closest to full-resolution decoding of the filters
+# measured, for a fraction of a millisecond per image (docs/results.md, "Data preparation").
 RESAMPLE = Image.Resampling.LANCZOS
 
 # Let Pillow shrink by whole factors first when the reduction is large (big PNGs); at a gap of 3

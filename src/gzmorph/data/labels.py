@@ -381,9 +381,8 @@ def _image_problems(image_dir: Path, image_names: pd.Series) -> pd.Series:
     """Why each named image cannot be decoded, or None where it can; indexed like ``image_names``.
 
     Without this the split stage would be the first to open the files and a bad one would vanish from
-    the data report. In this process: a quick decode costs 0.2-0.4 ms per Kaggle image, and starting a
-    spawn pool cost more than it saved (4,000 images on 2 busy cores: 0.8-1.6 s here, 3.9 s with two
-    workers, 1.7 s of it starting them).
+    the data report. In this process, not a pool: starting one cost more than it saved (docs/results.md,
+    "Data preparation").
     """
     names = image_names.tolist()
     progress = tqdm(names, desc="checking images", unit="img", disable=len(names) < PROGRESS_MIN_IMAGES)

@@ -1,31 +1,48 @@
-"""Scoring the trained models on a labelled split: classification, vote fractions and captions."""
+"""Scoring the trained models on labelled galaxies: the test split (the evaluate stage) or any folder in
+Kaggle's layout (``gzmorph evaluate --data``), through the same prediction as ``gzmorph predict``.
+
+A folder goes through the pipeline's own steps (clean_labels' rules, the split stage's packing and table),
+so the pipeline's test split, laid out as a folder, scores exactly what metrics/classifier.json and
+metrics/captioner.json say.
+"""
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from gzmorph.data.packed_splits import Split
+from gzmorph.data.caption_files import references_for
+from gzmorph.data.labels import clean_labels, read_table, report_lines
+from gzmorph.data.packed_splits import Split, load_split
+from gzmorph.data.splitting import pack_split
+from gzmorph.errors import GzmorphError
 from gzmorph.gz2.captions import CaptionConfig, as_sentence, stated_features, table_captions
-from gzmorph.gz2.rule import CLASSES, Rule
+from gzmorph.gz2.rule import CLASSES
 from gzmorph.gz2.tree import VOTE_COLUMNS
-from gzmorph.inference.caption_metrics import (
+from gzmorph.inference.metrics import (
+    CLASS_INDICES,
+    Figures,
     bleu_counts,
     bleu_from_counts,
     bleu_scores,
+    bootstrap_intervals,
     class_agreement,
+    classification_metrics,
     feature_agreement,
+    headline_classification,
     variety,
+    vote_rmse,
 )
-from gzmorph.inference.captioning import encoded_from, generate_captions, predict_with_features
-from gzmorph.inference.intervals import Figures, bootstrap_intervals
-from gzmorph.models.classifier import VOTES_OUTPUT, predict_classes, with_features
-from gzmorph.models.files import Trained
+from gzmorph.inference.predict import Models, Predictions, caption_outputs, predict_images
 from gzmorph.params import Params
 
-CLASS_INDICES = list(range(len(CLASSES)))
+SPLIT_NAME = "test"  # a folder is packed, then read back as the evaluate stage reads its split
+
+Report = Callable[[str], None]
 
 
 class Bootstrap(NamedTuple):
@@ -33,56 +50,42 @@ class Bootstrap(NamedTuple):
     seed: int
 
 
-def headline_classification(true: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    return {
-        "accuracy": accuracy_score(true, predicted),
-        "f1_weighted": f1_score(true, predicted, average="weighted", labels=CLASS_INDICES, zero_division=0),
-        "f1_macro": f1_score(true, predicted, average="macro", labels=CLASS_INDICES, zero_division=0),
-    }
+class Scores(NamedTuple):
+    classifier: dict
+    captioner: dict
+    predicted: np.ndarray  # class index per galaxy
+    generated: dict  # captions by decoder and baseline
 
 
-def classification_metrics(true: np.ndarray, predicted: np.ndarray) -> dict:
-    """Accuracy, weighted and macro F1 at the top, and under ``classes`` each class's precision, recall, F1
-    and support: `dvc exp show` lists the top-level figures first and the nested ones as dotted keys."""
-    metrics = headline_classification(true, predicted)
-    precision, recall, f1, support = precision_recall_fscore_support(true, predicted, labels=CLASS_INDICES,
-                                                                     zero_division=0)
-    metrics = {k: round(float(v), 4) for k, v in metrics.items()}
-    metrics["classes"] = {name: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
-                                 "f1": round(float(f1[i]), 4), "support": int(support[i])}
-                          for i, name in enumerate(CLASSES)}
-    return metrics
+def score_models(models: Models, split: Split, references: dict[str, list[str]], params: Params) -> Scores:
+    """The evaluate stage's metrics for ``split``, with its settings from params.yaml."""
+    bootstrap = Bootstrap(params.evaluate.bootstrap, params.seed)
+    predictions = predict_images(models, split.images, params.inference, params.clean_labels.rule)
+    clf_metrics = score_classifier(predictions, split, models.classifier.record.train_vote_means, bootstrap)
+    cap_metrics, generated = score_captioner(models, predictions, split, references, params.build_captions,
+                                             bootstrap)
+    return Scores(clf_metrics, cap_metrics, predictions.classes, generated)
 
 
-def vote_rmse(predicted: np.ndarray, true: np.ndarray) -> float:
-    """RMSE over the vote columns the table has (NaN in ``true`` marks an absent one), as Kaggle scored it."""
-    known = ~np.isnan(true)
-    return float(np.sqrt(np.mean((predicted[known] - true[known]) ** 2)))
-
-
-def score_classifier(classifier: Trained, split: Split, rule: Rule, tta: bool, bootstrap: Bootstrap):
-    """Metrics and per-galaxy predictions (class index; outputs: class probabilities, votes and the
-    feature map the captioner needs) on ``split``.
-
-    The constant baseline predicts the training split's mean votes, kept in the model's record so
-    that any labelled folder can be scored the same way. ``ci95`` holds the headline figures' intervals.
-    """
-    outputs = predict_with_features(with_features(classifier.model), split.images, tta)
-    predicted = predict_classes(outputs, classifier.record.decision, rule)
+def score_classifier(predictions: Predictions, split: Split, train_vote_means: list[float | None],
+                     bootstrap: Bootstrap) -> dict:
+    """Classification and vote metrics of ``predictions`` on ``split``; ``ci95`` holds the headline figures'
+    intervals. The constant baseline predicts the training split's mean votes, kept in the model's record so
+    that any labelled folder can be scored the same way."""
+    predicted, votes, true_votes = predictions.classes, predictions.votes, split.votes
     metrics = classification_metrics(split.classes, predicted)
-    true_votes = split.votes
-    means = np.array(classifier.record.train_vote_means, dtype=float)  # NaN: a column training lacked
+    means = np.array(train_vote_means, dtype=float)  # NaN: a column training lacked
     constant = np.broadcast_to(np.nan_to_num(means), true_votes.shape)
     classes = metrics.pop("classes")  # after the headline figures, the vote errors among them
-    metrics.update(vote_rmse=round(vote_rmse(outputs[VOTES_OUTPUT], true_votes), 4),
+    metrics.update(vote_rmse=round(vote_rmse(votes, true_votes), 4),
                    vote_rmse_constant=round(vote_rmse(constant, true_votes), 4))
 
     def headline(rows):
         return {**headline_classification(split.classes[rows], predicted[rows]),
-                "vote_rmse": vote_rmse(outputs[VOTES_OUTPUT][rows], true_votes[rows])}
+                "vote_rmse": vote_rmse(votes[rows], true_votes[rows])}
 
     metrics.update(ci95=bootstrap_intervals(headline, len(predicted), *bootstrap), classes=classes)
-    return metrics, predicted, outputs
+    return metrics
 
 
 def score_captions(captions: list[str], references: list[list[str]], true_classes, reference_features) -> dict:
@@ -109,25 +112,23 @@ def beam_headline(captions: list[str], references: list[list[str]], true_classes
     return scores
 
 
-def score_captioner(classifier: Trained, captioner: Trained, split: Split,
-                    references: dict[str, list[str]], templates: CaptionConfig, outputs: dict,
-                    predicted_classes: np.ndarray, beam_width: int, length_penalty: float, bootstrap: Bootstrap):
-    """BLEU, variety and correctness of greedy and beam captions, next to two baselines: the training
-    split's most frequent caption for every galaxy, and the templates applied to the predicted votes.
+def score_captioner(models: Models, predictions: Predictions, split: Split, references: dict[str, list[str]],
+                    templates: CaptionConfig, bootstrap: Bootstrap):
+    """BLEU, variety and correctness of the beam captions (``predictions``) and greedy ones, next to two
+    baselines: the training split's most frequent caption for every galaxy, and the templates applied to
+    the predicted votes.
 
     The beam's headline figures at the top; the rest of the beam's, greedy decoding's, the baselines'
     and the references' variety nested under their names."""
     refs = [references[str(g)] for g in split.ids]
     votes = split.table[split.vote_columns]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
-    encoded = encoded_from(outputs)
-    vocab, max_len = captioner.record.vocab, captioner.record.max_len
     generated = {
-        "greedy": generate_captions(captioner.model, encoded, vocab, max_len, beam_width=1, length_penalty=0.0),
-        "beam": generate_captions(captioner.model, encoded, vocab, max_len, beam_width, length_penalty),
-        "most_frequent": [captioner.record.most_frequent_caption] * len(refs),
+        "greedy": caption_outputs(models, predictions.outputs, beam_width=1, length_penalty=0.0),
+        "beam": predictions.captions,
+        "most_frequent": [models.captioner.record.most_frequent_caption] * len(refs),
         "templates": [c[0] for c in table_captions(
-            pd.DataFrame(outputs[VOTES_OUTPUT], columns=VOTE_COLUMNS)[list(votes.columns)], predicted_classes,
+            pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[list(votes.columns)], predictions.classes,
             templates)],
     }
     scores = {name: score_captions(captions, refs, split.classes, ref_features) for name, captions in generated.items()}
@@ -141,26 +142,6 @@ def score_captioner(classifier: Trained, captioner: Trained, split: Split,
         "references": {k: round(float(v), 4) for k, v in variety([r[0] for r in refs]).items()},
     }
     return metrics, generated
-
-
-class Scores(NamedTuple):
-    classifier: dict
-    captioner: dict
-    predicted: np.ndarray  # class index per galaxy
-    generated: dict  # captions by decoder and baseline
-
-
-def score_models(classifier: Trained, captioner: Trained, split: Split, references: dict[str, list[str]],
-                 params: Params) -> Scores:
-    """The evaluate stage's metrics for ``split``, with its settings from params.yaml."""
-    settings = params.evaluate
-    bootstrap = Bootstrap(settings.bootstrap, params.seed)
-    clf_metrics, predicted, outputs = score_classifier(classifier, split, params.clean_labels.rule, settings.tta,
-                                                       bootstrap)
-    cap_metrics, generated = score_captioner(classifier, captioner, split, references, params.build_captions,
-                                             outputs, predicted, settings.beam_width, settings.length_penalty,
-                                             bootstrap)
-    return Scores(clf_metrics, cap_metrics, predicted, generated)
 
 
 def example_rows(classes: np.ndarray, per_class: int) -> np.ndarray:
@@ -177,3 +158,45 @@ def examples_table(split: Split, rows, predicted, references, generated) -> pd.D
         "greedy": [as_sentence(generated["greedy"][r]) for r in rows],
         "beam": [as_sentence(generated["beam"][r]) for r in rows],
     })
+
+
+def evaluate_folder(data_dir: Path, models: Models, params: Params, report: Report = print) -> dict:
+    """{"classifier": metrics, "captioner": metrics} for the labelled galaxies in ``data_dir``."""
+    image_dir, table_file = folder_layout(Path(data_dir), params)
+    labels = clean_folder_labels(table_file, image_dir, params, report)
+    with tempfile.TemporaryDirectory(prefix="gzmorph-evaluate-") as work_dir:
+        split = pack_folder(labels, image_dir, Path(work_dir), models, params.split.workers, report)
+        references = references_for(split.table, params.build_captions)
+        scores = score_models(models, split, references, params)
+    return {"classifier": scores.classifier, "captioner": scores.captioner}
+
+
+def folder_layout(data_dir: Path, params: Params) -> tuple[Path, Path]:
+    image_dir, table_file = data_dir / params.data.images, data_dir / params.data.solutions
+    if not data_dir.is_dir():
+        raise GzmorphError(f"{data_dir}: no such folder; --data takes a folder holding {params.data.images}/ "
+                           f"and {params.data.solutions}")
+    for path in (image_dir, table_file):
+        if not path.exists():
+            raise GzmorphError(f"{path} not found; --data takes a folder in Kaggle's layout "
+                               f"({params.data.images}/<GalaxyID>.jpg and {params.data.solutions})")
+    return image_dir, table_file
+
+
+def clean_folder_labels(table_file: Path, image_dir: Path, params: Params, report: Report):
+    """The clean_labels stage's table, its warnings and accounting of dropped rows reported."""
+    rules = params.clean_labels
+    result = clean_labels(read_table(table_file), image_dir, rules.rule, rules.sum_tolerance)
+    for line in report_lines(result):  # the same lines as the clean_labels stage prints
+        report(line)
+    return result.labels
+
+
+def pack_folder(labels, image_dir: Path, work_dir: Path, models: Models, workers: int, report: Report) -> Split:
+    """The folder packed as the split stage packs a split, then read back by load_split."""
+    _, packed = pack_split(labels, image_dir, work_dir, SPLIT_NAME, models.crop, models.pixels, workers)
+    for _, problem in packed.problems:
+        report(f"dropped: {problem}")
+    if not packed.usable.any():
+        raise GzmorphError(f"{image_dir}: none of the {len(labels)} labelled images could be read")
+    return load_split(work_dir, SPLIT_NAME)

@@ -3,24 +3,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from PIL import Image
 
 from gzmorph.errors import GzmorphError
-from gzmorph.gz2.captions import as_sentence
 from gzmorph.gz2.rule import CLASSES
-from gzmorph.gz2.tree import VOTE_COLUMNS
-from gzmorph.inference.heatmaps import heatmap_overlay
-
-if TYPE_CHECKING:  # importing gzmorph.inference.predict loads TensorFlow; checking --output should not wait for it
-    from gzmorph.inference.predict import Predictions
 
 FORMATS = (".csv", ".json")
 PROBABILITY_PREFIX = "p_"
 DECIMALS = 6
+HEATMAP_ALPHA = 0.45
 HEATMAP_SCALE = 4  # a 64 px model input is too small to see; nearest-neighbour keeps its pixels honest
 
 
@@ -32,26 +27,15 @@ def check_output(path: Path) -> Path:
     return path
 
 
-def prediction_rows(paths: list[Path], predictions: Predictions, vote_columns: list[str]) -> pd.DataFrame:
-    """One row per image: file, class, the five class probabilities, the vote fractions, the caption."""
-    rows = pd.DataFrame({"file": [str(p) for p in paths],
-                         "class": np.asarray(CLASSES, dtype=object)[predictions.classes]})
-    for i, name in enumerate(CLASSES):
-        rows[PROBABILITY_PREFIX + name] = predictions.probabilities[:, i].round(DECIMALS)
-    votes = pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[vote_columns].round(DECIMALS)
-    rows[vote_columns] = votes.to_numpy()
-    if predictions.captions is not None:
-        rows["caption"] = [as_sentence(caption) for caption in predictions.captions]
-    return rows
-
-
-def write_predictions(rows: pd.DataFrame, path: Path, vote_columns: list[str]) -> None:
+def write_predictions(rows: pd.DataFrame, path: Path, vote_columns: list[str], provenance: dict) -> None:
+    """The CSV names the models on every row; the JSON once, with what they learnt from and any warning."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
-        rows.to_csv(path, index=False)
+        rows.assign(models=provenance["models"]).to_csv(path, index=False)
     else:
-        path.write_text(json.dumps(json_records(rows, vote_columns), indent=1) + "\n")
+        document = {**provenance, "predictions": json_records(rows, vote_columns)}
+        path.write_text(json.dumps(document, indent=1) + "\n")
 
 
 def json_records(rows: pd.DataFrame, vote_columns: list[str]) -> list[dict]:
@@ -86,3 +70,10 @@ def write_heatmap(image: np.ndarray, heat: np.ndarray, path: Path) -> None:
     picture = Image.fromarray(heatmap_overlay(image, heat))
     side = image.shape[0] * HEATMAP_SCALE
     picture.resize((side, side), Image.Resampling.NEAREST).save(path)
+
+
+def heatmap_overlay(image: np.ndarray, heat: np.ndarray) -> np.ndarray:
+    """uint8 RGB: ``image`` with the [0, 1] heat map, in jet colours, blended over it."""
+    colours = matplotlib.colormaps["jet"](heat)[..., :3]
+    blended = (1 - HEATMAP_ALPHA) * image / 255.0 + HEATMAP_ALPHA * colours
+    return np.round(blended * 255).astype(np.uint8)

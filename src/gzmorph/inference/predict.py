@@ -1,12 +1,14 @@
-"""Running the trained models on new images: class, class probabilities, vote fractions and a caption.
+"""Running the trained models on images: class, class probabilities, vote fractions and a caption, for
+``gzmorph predict`` (image files in, a table out) and for scoring (gzmorph.inference.evaluation).
 
-Everything here goes through the same functions as the evaluate stage (the class source chosen at
-training time, the label rule, beam search), so with the same TTA setting a galaxy gets the same answer
-here as in the metrics. ``gzmorph predict`` skips TTA unless asked (--tta): eight views cost eight
-forward passes, and on the real Kaggle test split they moved accuracy by under one point.
+The evaluate stage, ``gzmorph evaluate`` and ``gzmorph predict`` all call ``predict_images``: with the same
+TTA setting a galaxy gets the same answer in each. ``gzmorph predict`` skips TTA unless asked (--tta):
+eight views cost eight forward passes, and on the real Kaggle test split they moved accuracy by under
+one point.
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,17 +17,26 @@ from typing import NamedTuple
 
 import keras
 import numpy as np
+import pandas as pd
+from tqdm import tqdm
 
-from gzmorph.gz2.rule import Rule
-from gzmorph.inference.captioning import encoded_from, generate_captions, predict_with_features
+from gzmorph.data.files import DecodedFiles, decoded_batches
+from gzmorph.errors import GzmorphError
+from gzmorph.gz2.captions import as_sentence
+from gzmorph.gz2.rule import CLASSES, Rule
+from gzmorph.gz2.tree import VOTE_COLUMNS
+from gzmorph.inference.forward import encoded_from, generate_captions, predict_with_features
+from gzmorph.inference.gradcam import gradcam
+from gzmorph.inference.output import DECIMALS, PROBABILITY_PREFIX, heatmap_paths, write_heatmap
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, predict_classes, with_features
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, Trained, load_model
-from gzmorph.params import Params
-from gzmorph.paths import CAPTIONER, CLASSIFIER, MODELS
+from gzmorph.params import InferenceParams
+from gzmorph.paths import CAPTIONER, CLASSIFIER, MODELS, RELEASED
 
 
 @dataclass
 class Models:
+    folder: Path  # where they were loaded from: each output names it
     classifier: Trained
     captioner: Trained | None  # None when captions are not wanted
 
@@ -47,30 +58,26 @@ class Models:
     def vote_columns(self) -> list[str]:
         return self.classifier.record.decision.vote_columns
 
-
-@dataclass(frozen=True)
-class Settings:
-    """What params.yaml decides about prediction, read where the evaluate stage reads it."""
-
-    tta: bool
-    beam_width: int
-    length_penalty: float
-    rule: Rule
+    @property
+    def provenance(self) -> dict[str, str | None]:
+        """Which models answered and what they learnt from, with a warning when that was the synthetic
+        sample: what every output of ``gzmorph predict`` and ``gzmorph evaluate`` records."""
+        record = self.classifier.record
+        warning = (f"the models in {self.folder} learnt from the embedded synthetic sample and mean nothing for "
+                   f"real galaxies; leave out --models to use the released model ({RELEASED}), or train on "
+                   "real data (dvc exp run -S data.raw_dir=...)") if record.synthetic else None
+        return {"models": str(self.folder), "trained_on": record.trained_on, "warning": warning}
 
 
 class Predictions(NamedTuple):
     classes: np.ndarray  # (n,) index into gzmorph.gz2.rule.CLASSES
     probabilities: np.ndarray  # (n, 5) the class head's softmax
     votes: np.ndarray  # (n, 37) all of gzmorph.gz2.tree.VOTE_COLUMNS
-    captions: list[str] | None
+    captions: list[str] | None  # beam search's
+    outputs: dict  # the forward pass's, the feature map included: scoring decodes them greedily too
 
 
-def settings_from(params: Params) -> Settings:
-    evaluate = params.evaluate
-    return Settings(evaluate.tta, evaluate.beam_width, evaluate.length_penalty, params.clean_labels.rule)
-
-
-def load_models(models_dir: Path = MODELS, captions: bool = True) -> Models:
+def load_models(models_dir: Path = RELEASED, captions: bool = True) -> Models:
     """The classifier and (when ``captions``) the captioner under ``models_dir``, as the pipeline saved them."""
     models_dir = Path(models_dir)
     classifier = load_model(models_dir / CLASSIFIER.relative_to(MODELS), ClassifierRecord)
@@ -81,20 +88,66 @@ def load_models(models_dir: Path = MODELS, captions: bool = True) -> Models:
             # (a failure would raise), so the warning tells a user of this command nothing.
             warnings.filterwarnings("ignore", message=".*build_from_config.*")
             captioner = load_model(models_dir / CAPTIONER.relative_to(MODELS), CaptionerRecord)
-    return Models(classifier, captioner)
+    return Models(models_dir, classifier, captioner)
 
 
-def predict_images(models: Models, images: np.ndarray, settings: Settings) -> Predictions:
-    """Predictions for a batch of model-ready images, (n, size, size, 3) uint8."""
-    outputs = predict_with_features(models.predictor, images, settings.tta)
-    classes = predict_classes(outputs, models.classifier.record.decision, settings.rule)
-    captions = caption_images(models, outputs, settings) if models.captioner else None
-    return Predictions(classes, outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT], captions)
+def predict_images(models: Models, images: np.ndarray, inference: InferenceParams, rule: Rule) -> Predictions:
+    """Predictions for model-ready images, (n, pixels, pixels, 3) uint8."""
+    outputs = predict_with_features(models.predictor, images, inference.tta)
+    classes = predict_classes(outputs, models.classifier.record.decision, rule)
+    captions = (caption_outputs(models, outputs, inference.beam_width, inference.length_penalty)
+                if models.captioner else None)
+    return Predictions(classes, outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT], captions, outputs)
 
 
-def caption_images(models: Models, outputs: dict, settings: Settings) -> list[str]:
-    """Beam-search captions from the predictor's outputs, as the evaluate stage makes them."""
-    encoded = encoded_from(outputs)
+def caption_outputs(models: Models, outputs: dict, beam_width: int, length_penalty: float) -> list[str]:
+    """Captions decoded from the forward pass's outputs: greedy when ``beam_width`` is 1, beam search otherwise."""
     record = models.captioner.record
-    return generate_captions(models.captioner.model, encoded, record.vocab, record.max_len,
-                             settings.beam_width, settings.length_penalty)
+    return generate_captions(models.captioner.model, encoded_from(outputs), record.vocab, record.max_len,
+                             beam_width, length_penalty)
+
+
+def predict_files(paths: list[Path], models: Models, inference: InferenceParams, rule: Rule, batch_size: int,
+                  gradcam_dir: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """The prediction table of the readable files, and one line per file that could not be read."""
+    tables, problems, heatmap_names = [], [], set()
+    if gradcam_dir is not None:
+        Path(gradcam_dir).mkdir(parents=True, exist_ok=True)
+    progress = tqdm(total=len(paths), desc="predicting", unit="img", file=sys.stderr)
+    with progress:
+        for batch in decoded_batches(paths, models.crop, models.pixels, batch_size):
+            for problem in batch.problems:
+                progress.write(f"skipped: {problem}", file=sys.stderr)
+            problems += batch.problems
+            if len(batch.paths):
+                tables.append(predict_batch(batch, models, inference, rule, gradcam_dir, heatmap_names))
+            progress.update(len(batch.paths) + len(batch.problems))
+    if not tables:
+        raise GzmorphError(f"none of the {len(paths)} file(s) could be read as an image; see the lines above")
+    return pd.concat(tables, ignore_index=True), problems
+
+
+def predict_batch(batch: DecodedFiles, models: Models, inference: InferenceParams, rule: Rule,
+                  gradcam_dir: Path | None, heatmap_names: set[str]) -> pd.DataFrame:
+    predictions = predict_images(models, batch.images, inference, rule)
+    rows = prediction_rows(batch.paths, predictions, models.vote_columns)
+    if gradcam_dir is not None:
+        maps = gradcam(models.classifier.model, batch.images, predictions.classes)
+        heatmaps = heatmap_paths(batch.paths, gradcam_dir, heatmap_names)
+        for image, heat, path in zip(batch.images, maps, heatmaps):
+            write_heatmap(image, heat, path)
+        rows["gradcam"] = [str(path) for path in heatmaps]
+    return rows
+
+
+def prediction_rows(paths: list[Path], predictions: Predictions, vote_columns: list[str]) -> pd.DataFrame:
+    """One row per image: file, class, the five class probabilities, the vote fractions, the caption."""
+    rows = pd.DataFrame({"file": [str(p) for p in paths],
+                         "class": np.asarray(CLASSES, dtype=object)[predictions.classes]})
+    for i, name in enumerate(CLASSES):
+        rows[PROBABILITY_PREFIX + name] = predictions.probabilities[:, i].round(DECIMALS)
+    votes = pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[vote_columns].round(DECIMALS)
+    rows[vote_columns] = votes.to_numpy()
+    if predictions.captions is not None:
+        rows["caption"] = [as_sentence(caption) for caption in predictions.captions]
+    return rows

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 
 from gzmorph.data.packed_splits import Split
-from gzmorph.inference.captioning import Encoded, encode_images
+from gzmorph.inference.forward import Encoded, encode_images
 from gzmorph.models.captioner import AttentionDecoder, compile_decoder
 from gzmorph.params import CaptionerParams
 from gzmorph.training.batches import Batches

@@ -13,7 +13,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from gzmorph.data.packed_splits import Split
 from gzmorph.gz2.rule import CLASSES, Rule
-from gzmorph.inference.tta import predict_with_tta
+from gzmorph.inference.forward import predict_with_tta
 from gzmorph.models.classifier import (
     CLASS_OUTPUT,
     VOTES_OUTPUT,
@@ -49,7 +49,7 @@ def train_classifier(train: Split, val: Split, params: Params, curves: Path) -> 
     """The fitted classifier with the record it is saved with: the class decision chosen on ``val``,
     the constant baseline, the images it takes and the data it learnt from."""
     model, _ = fit_classifier(train, val, params.train_classifier, params.seed, curves)
-    choice = choose_class_source(model, val, params.clean_labels.rule, params.evaluate.tta)
+    choice = choose_class_source(model, val, params.clean_labels.rule, params.inference.tta)
     return Trained(model, ClassifierRecord(
         choice.decision, choice.val_scores, train_vote_means(train),
         pixels=model.input.shape[1], crop=params.image.crop,  # the packed arrays' size, which the split stage took

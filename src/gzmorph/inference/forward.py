@@ -1,5 +1,6 @@
-"""Running the captioner: what the decoder sees of an image (the classifier's feature map and summary,
-from one forward pass), and captions by greedy or beam search."""
+"""The forward pass of the trained models, the one every prediction goes through: the classifier's outputs
+in batches, averaged over the 8 rotations and flips of the square with test-time augmentation (TTA), its
+feature map for the decoder, and captions by greedy or beam search."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -8,11 +9,47 @@ import keras
 import numpy as np
 
 from gzmorph.gz2.captions import END, START, decode_caption
-from gzmorph.inference.tta import predict_with_tta
 from gzmorph.models.beam import beam_search, greedy_decode
 from gzmorph.models.captioner import AttentionDecoder, StepFunction
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, with_features
 from gzmorph.models.encoders import FEATURES
+
+
+def dihedral_views(images: np.ndarray) -> list[np.ndarray]:
+    """The 8 rotations and flips of a (n, h, w, c) batch of square images."""
+    views = []
+    for flipped in (images, images[:, :, ::-1]):
+        for k in range(4):
+            views.append(np.ascontiguousarray(np.rot90(flipped, k, axes=(1, 2))))
+    return views
+
+
+def predict_with_tta(model: keras.Model, images: np.ndarray, tta: bool, batch_size: int = 256,
+                     unaveraged: tuple[str, ...] = ()) -> dict:
+    """The model's outputs, averaged over the 8 dihedral views when ``tta`` is set.
+
+    Outputs named in ``unaveraged`` come from the untransformed view alone: a spatial feature map turns
+    with the image, so its eight views cannot be averaged.
+    """
+    views = dihedral_views(images) if tta else [images]
+    # The views go in view by view, so the untransformed one is the first len(images) rows.
+    outputs = predict_in_batches(model, np.concatenate(views), batch_size, dict.fromkeys(unaveraged, len(images)))
+    return {name: value if name in unaveraged else value.reshape(len(views), -1, *value.shape[1:]).mean(axis=0)
+            for name, value in outputs.items()}
+
+
+def predict_in_batches(model: keras.Model, images: np.ndarray, batch_size: int, first_rows: dict[str, int]) -> dict:
+    """The model's outputs batch by batch through ``predict_on_batch``: the same computation as
+    ``model.predict``, without its per-call machinery, which cost as much as the encoder itself
+    (docs/results.md, "Prediction speed"). An output named in
+    ``first_rows`` keeps only that many leading rows, cut batch by batch, so the views TTA discards of a
+    large output (a feature map) are never all held at once."""
+    batches = []
+    for start in range(0, len(images), batch_size):
+        batch = model.predict_on_batch(images[start:start + batch_size])
+        batches.append({name: value[:max(0, first_rows[name] - start)] if name in first_rows else value
+                        for name, value in batch.items()})
+    return {name: np.concatenate([batch[name] for batch in batches]) for name in batches[0]}
 
 
 class Encoded(NamedTuple):
