@@ -46,7 +46,7 @@ def real_split(kaggle: Path, n: int, folder: Path) -> None:
     paths = [kaggle / "images_training_rev1" / f"{galaxy}.jpg" for galaxy in table[ID_COLUMN]]
     table = table[[path.is_file() for path in paths]].head(n)
     images_file, table_file = split_paths(folder, "train")
-    pack_images([p for p in paths if p.is_file()][:n], images_file, crop=207, size=64, workers=2)
+    pack_images([p for p in paths if p.is_file()][:n], images_file, crop=207, pixels=64, workers=2)
     votes = table[[column for column in VOTE_COLUMNS if column in table]]  # whole questions may be absent
     table.assign(**{"class": [CLASSES[c] for c in classify(votes, Rule())]}).to_csv(table_file, index=False)
 

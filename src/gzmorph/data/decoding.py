@@ -50,13 +50,13 @@ class Decoded(NamedTuple):
     original: tuple[int, int]  # width, height stored in the file
 
 
-def load_galaxy(path: Path | str, crop: int, size: int) -> np.ndarray:
-    """Return the centre `crop` (in 424-frame pixels) of the image at `path`, resized to (size, size, 3) uint8."""
-    check_geometry(crop, size)
-    decoded = decode_image(Path(path), crop, size)
+def load_galaxy(path: Path | str, crop: int, pixels: int) -> np.ndarray:
+    """Return the centre `crop` (in 424-frame pixels) of the image at `path`, resized to (pixels, pixels, 3) uint8."""
+    check_geometry(crop, pixels)
+    decoded = decode_image(Path(path), crop, pixels)
     rgb = to_rgb(decoded.image, path)
     box = crop_box(rgb.size, decoded.scale, decoded.original, crop)
-    resized = rgb.resize((size, size), RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
+    resized = rgb.resize((pixels, pixels), RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
     return np.asarray(resized, dtype=np.uint8)
 
 
@@ -81,35 +81,35 @@ def unreadable_reason(path: Path | str) -> str | None:
     return None
 
 
-def check_geometry(crop: int, size: int) -> None:
+def check_geometry(crop: int, pixels: int) -> None:
     if not 1 <= crop <= KAGGLE_FRAME:
         raise GzmorphError(f"image crop must be 1..{KAGGLE_FRAME} pixels of the {KAGGLE_FRAME}x{KAGGLE_FRAME} frame, "
                            f"got {crop}")
-    if size < 1:
-        raise GzmorphError(f"image size must be a positive number of pixels, got {size}")
+    if pixels < 1:
+        raise GzmorphError(f"image size must be a positive number of pixels, got {pixels}")
 
 
-def decode_image(path: Path, crop: int, size: int) -> Decoded:
+def decode_image(path: Path, crop: int, pixels: int) -> Decoded:
     """Open and fully decode `path`, at reduced scale for JPEGs; any failure becomes UnreadableImage."""
     try:
         with warnings.catch_warnings():
             # Over Pillow's pixel limit a file is a decompression bomb or no galaxy cutout; one firm
             # limit (rather than a warning lost in a worker's stderr) keeps every run's outcome the same.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            return open_scaled(path, crop, size)
+            return open_scaled(path, crop, pixels)
     except TOO_LARGE as error:
         raise UnreadableImage(f"{path}: image too large ({error}); shrink it before use") from None
     except DECODE_ERRORS as error:
         raise UnreadableImage(f"{path}: cannot read image ({error_reason(error)})") from None
 
 
-def open_scaled(path: Path, crop: int, size: int) -> Decoded:
+def open_scaled(path: Path, crop: int, pixels: int) -> Decoded:
     """Decode `path`, letting libjpeg skip the detail the final size cannot show."""
     with Image.open(path) as image:
         original = image.size
         scale = 1.0
         if image.format == "JPEG":
-            drafted = image.draft("RGB", draft_request(original, crop, size))
+            drafted = image.draft("RGB", draft_request(original, crop, pixels))
             if drafted is not None:
                 scale = original[0] / drafted[1][2]
         image.load()
@@ -117,19 +117,19 @@ def open_scaled(path: Path, crop: int, size: int) -> Decoded:
     return Decoded(image, scale, original)
 
 
-def draft_request(original: tuple[int, int], crop: int, size: int) -> tuple[int, int]:
-    """The smallest decode size whose crop still spans at least `size` pixels.
+def draft_request(original: tuple[int, int], crop: int, pixels: int) -> tuple[int, int]:
+    """The smallest decode size whose crop still spans at least `pixels` pixels.
 
     Pillow picks the largest DCT scale 1/k with k <= original // request, so requesting
-    original * size / crop_side (rounded up) guarantees crop_side / k >= size. Integer
+    original * pixels / crop_side (rounded up) guarantees crop_side / k >= pixels. Integer
     arithmetic keeps the rounding exact.
     """
     width, height = original
     shorter = min(width, height)
-    # crop_side = crop * shorter / KAGGLE_FRAME; request = ceil(dimension * size / crop_side)
+    # crop_side = crop * shorter / KAGGLE_FRAME; request = ceil(dimension * pixels / crop_side)
     denominator = crop * shorter
-    return (ceil_div(width * size * KAGGLE_FRAME, denominator),
-            ceil_div(height * size * KAGGLE_FRAME, denominator))
+    return (ceil_div(width * pixels * KAGGLE_FRAME, denominator),
+            ceil_div(height * pixels * KAGGLE_FRAME, denominator))
 
 
 def ceil_div(numerator: int, denominator: int) -> int:

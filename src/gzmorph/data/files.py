@@ -27,7 +27,7 @@ DECODE_THREADS = 2
 
 class DecodedFiles(NamedTuple):
     paths: list[Path]  # the files that decoded, in input order
-    images: np.ndarray  # (len(paths), size, size, 3) uint8
+    images: np.ndarray  # (len(paths), pixels, pixels, 3) uint8
     problems: list[str]  # one line per file that did not, naming it
 
 
@@ -54,19 +54,19 @@ def expand(pattern: str) -> list[Path]:
     return []
 
 
-def decoded_batches(paths: list[Path], crop: int, size: int, batch_size: int) -> Iterator[DecodedFiles]:
+def decoded_batches(paths: list[Path], crop: int, pixels: int, batch_size: int) -> Iterator[DecodedFiles]:
     """``paths`` decoded (centre crop, resize) in batches; the next batch decodes while this one is used."""
     if batch_size < 1:
         raise GzmorphError(f"the batch size must be at least 1, got {batch_size}")
-    decode = partial(decode_or_reason, crop=crop, size=size)
+    decode = partial(decode_or_reason, crop=crop, pixels=pixels)
     with ThreadPool(DECODE_THREADS) as pool:
         results = decode_in_order(pool, decode, paths, batch_size, DECODE_THREADS)
         for start in range(0, len(paths), batch_size):
             batch_paths = paths[start:start + batch_size]
-            yield collect(batch_paths, islice(results, len(batch_paths)), size)
+            yield collect(batch_paths, islice(results, len(batch_paths)), pixels)
 
 
-def collect(paths: list[Path], results: Iterable[np.ndarray | str], size: int) -> DecodedFiles:
+def collect(paths: list[Path], results: Iterable[np.ndarray | str], pixels: int) -> DecodedFiles:
     """The batch of the images that decoded; a result that is a string says why its file did not."""
     kept, images, problems = [], [], []
     for path, result in zip(paths, results):
@@ -75,5 +75,5 @@ def collect(paths: list[Path], results: Iterable[np.ndarray | str], size: int) -
         else:
             images.append(result)
             kept.append(path)
-    stacked = np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)
+    stacked = np.stack(images) if images else np.zeros((0, pixels, pixels, 3), np.uint8)
     return DecodedFiles(kept, stacked, problems)

@@ -17,7 +17,7 @@ SPLITS = ("train", "val", "test")
 
 @dataclass
 class Split:
-    images: np.ndarray  # (n, size, size, 3) uint8, memory-mapped
+    images: np.ndarray  # (n, pixels, pixels, 3) uint8, memory-mapped
     table: pd.DataFrame  # GalaxyID, class, the vote columns the source table has
 
     @property

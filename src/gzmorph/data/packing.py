@@ -1,6 +1,6 @@
 """Pack many galaxy images into one .npy array: decoded in parallel, written in bounded memory.
 
-One (n, size, size, 3) uint8 file per split keeps DVC tracking a few large files instead of tens of
+One (n, pixels, pixels, 3) uint8 file per split keeps DVC tracking a few large files instead of tens of
 thousands of loose ones, and lets training read it through a memory map.
 
 Memory stays bounded because rows are written through a memory-mapped window (WINDOW_BYTES)
@@ -36,20 +36,20 @@ class Packed(NamedTuple):
     problems: list[tuple[int, str]]  # (index into paths, one-line reason naming the file)
 
 
-def pack_images(paths: list[Path], out_file: Path, crop: int, size: int, workers: int) -> Packed:
-    """Decode `paths` in order into `out_file`, shape (len(paths), size, size, 3) uint8.
+def pack_images(paths: list[Path], out_file: Path, crop: int, pixels: int, workers: int) -> Packed:
+    """Decode `paths` in order into `out_file`, shape (len(paths), pixels, pixels, 3) uint8.
 
     An unusable image's row is left zero and marked False in `usable`; drop those rows with
     `drop_unusable_rows` once the caller has counted them. The file is byte-identical across runs.
     """
     # Checked once here, before any file is made, rather than once per image in every worker.
-    check_geometry(crop, size)
+    check_geometry(crop, pixels)
     check_workers(workers)
     out_file = Path(out_file)
-    create_array(out_file, (len(paths), size, size, 3))
+    create_array(out_file, (len(paths), pixels, pixels, 3))
     usable = np.zeros(len(paths), dtype=bool)
     problems: list[tuple[int, str]] = []
-    decode = partial(decode_or_reason, crop=crop, size=size)
+    decode = partial(decode_or_reason, crop=crop, pixels=pixels)
     with decoding_pool(workers) as pool, RowWriter(out_file) as writer:
         results = decode_in_order(pool, decode, paths, batch=writer.window_rows, workers=workers)
         progress = tqdm(results, total=len(paths), desc=f"packing {out_file.name}", unit="img")
@@ -80,10 +80,10 @@ def decode_in_order(pool: Pool, decode: Callable[[Path], np.ndarray | str], path
         yield from in_flight.popleft()
 
 
-def decode_or_reason(path: Path, crop: int, size: int) -> np.ndarray | str:
+def decode_or_reason(path: Path, crop: int, pixels: int) -> np.ndarray | str:
     """Runs in a worker: the pixels, or the one-line reason the file is unusable (picklable either way)."""
     try:
-        return load_galaxy(path, crop, size)
+        return load_galaxy(path, crop, pixels)
     except UnreadableImage as error:
         return str(error)
 

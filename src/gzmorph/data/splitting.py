@@ -39,7 +39,7 @@ def assign_splits(labels: pd.DataFrame, val_fraction: float, test_fraction: floa
 
 
 def pack_splits(labels: pd.DataFrame, assignment: pd.DataFrame, image_dir: Path, out_dir: Path,
-                crop: int, size: int, workers: int) -> tuple[pd.DataFrame, dict]:
+                crop: int, pixels: int, workers: int) -> tuple[pd.DataFrame, dict]:
     """Decode, crop, resize and pack each split; returns the assignment of the usable galaxies and a report.
 
     An image that cannot be decoded loses its galaxy from the split, counted by split in the report and
@@ -49,7 +49,7 @@ def pack_splits(labels: pd.DataFrame, assignment: pd.DataFrame, image_dir: Path,
     for name in SPLITS:
         ids = assignment.loc[assignment["split"] == name, ID_COLUMN]
         rows, packed = pack_split(labels.set_index(ID_COLUMN).loc[ids].reset_index(), image_dir, out_dir, name,
-                                  crop, size, workers)
+                                  crop, pixels, workers)
         kept.append(assignment[assignment[ID_COLUMN].isin(rows[ID_COLUMN])])
         problems += [reason for _, reason in packed.problems]
         report.update({f"{name}_galaxies": len(rows), f"{name}_unreadable_images": int((~packed.usable).sum())})
@@ -57,7 +57,7 @@ def pack_splits(labels: pd.DataFrame, assignment: pd.DataFrame, image_dir: Path,
     return pd.concat(kept).sort_values(ID_COLUMN).reset_index(drop=True), {**report, "problems": problems}
 
 
-def pack_split(rows: pd.DataFrame, image_dir: Path, out_dir: Path, name: str, crop: int, size: int,
+def pack_split(rows: pd.DataFrame, image_dir: Path, out_dir: Path, name: str, crop: int, pixels: int,
                workers: int) -> tuple[pd.DataFrame, Packed]:
     """Split ``name`` of ``out_dir`` as ``load_split`` reads it: the images of ``rows`` (their ``image``
     column names the files) packed, and the table of those that could be read; returns that table."""
@@ -65,7 +65,7 @@ def pack_split(rows: pd.DataFrame, image_dir: Path, out_dir: Path, name: str, cr
     # Packed under another name: a killed run must not leave a half-written array under the real
     # one, where it would pass for finished next to an earlier run's table of the same length.
     partial_file = images_file.with_name(images_file.name + ".partial")
-    packed = pack_images([image_dir / f for f in rows["image"]], partial_file, crop, size, workers)
+    packed = pack_images([image_dir / f for f in rows["image"]], partial_file, crop, pixels, workers)
     drop_unusable_rows(partial_file, packed.usable)
     rows = rows[packed.usable].drop(columns="image")
     rows.to_csv(table_file, index=False)

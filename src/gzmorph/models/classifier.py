@@ -46,11 +46,11 @@ def masked_mse(y_true, y_pred):
     return ops.sum(ops.square(error), axis=-1) / count
 
 
-def build_classifier(image_size: int, backbone: str, width: int, dropout: float, weights: str,
+def build_classifier(pixels: int, backbone: str, width: int, dropout: float, weights: str,
                      precision: str) -> keras.Model:
     """``precision`` applies to the encoder, where the time goes; the heads stay float32, so the
     probabilities and vote fractions (and their losses) keep full precision."""
-    images = keras.Input((image_size, image_size, 3), name="image")
+    images = keras.Input((pixels, pixels, 3), name="image")
     with precision_policy(precision):
         features = encoder_features(images, backbone, width, weights)
     pooled = layers.GlobalAveragePooling2D(name="pool")(features)

@@ -42,11 +42,6 @@ def render_jpeg(morphology: Morphology, rng: np.random.Generator) -> bytes:
     return buffer.getvalue()
 
 
-def render_pixels(morphology: Morphology, rng: np.random.Generator) -> np.ndarray:
-    """The rendered galaxy as a (424, 424, 3) uint8 RGB array (before JPEG compression)."""
-    return render_planes(morphology, rng).transpose(1, 2, 0)
-
-
 def render_planes(morphology: Morphology, rng: np.random.Generator) -> np.ndarray:
     """The galaxy with sky, foreground stars and noise, as (3, 424, 424) uint8 R, G, B planes."""
     flux = sky_noise(morphology, rng)

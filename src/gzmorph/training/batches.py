@@ -9,35 +9,41 @@ import numpy as np
 from gzmorph.data.packing import row_window
 
 
-class Batches(keras.utils.PyDataset):
-    """Batches read from the memory map, so training memory does not grow with the data set.
+class EpochOrder(keras.utils.PyDataset):
+    """Batches of ``count`` examples in an order fixed by the seed and the epoch.
 
     With a seed, each epoch's order is a permutation drawn from (seed, epoch) alone, so it does not
     depend on how often Keras calls the dataset's hooks, and a resumed training sees the batches the
     uninterrupted one would have; gzmorph.training.seeding.SeedEachEpoch tells the batches which epoch starts.
     """
 
-    def __init__(self, images, targets: dict, batch_size: int, seed: int | None = None, weights=None):
+    def __init__(self, count: int, batch_size: int, seed: int | None = None):
         super().__init__()
-        self.images, self.targets, self.batch_size = images, targets, batch_size
-        self.weights = weights
-        self.seed = seed
+        self.count, self.batch_size, self.seed = count, batch_size, seed
         self.start_epoch(0)
 
     def __len__(self) -> int:
-        return -(-len(self.images) // self.batch_size)
+        return -(-self.count // self.batch_size)
 
     def start_epoch(self, epoch: int) -> None:
-        count = len(self.images)
         # A new array, never shuffled in place: Keras may still be reading the last epoch's batches.
         if self.seed is None:
-            self.order = np.arange(count)
+            self.order = np.arange(self.count)
         else:
-            self.order = np.random.default_rng([self.seed, epoch]).permutation(count)
+            self.order = np.random.default_rng([self.seed, epoch]).permutation(self.count)
 
     def rows(self, index: int) -> np.ndarray:
         """The rows of batch ``index``, ascending (a memory map reads forward)."""
         return np.sort(self.order[index * self.batch_size:(index + 1) * self.batch_size])
+
+
+class Batches(EpochOrder):
+    """The classifier's (images, targets[, weights]) batches, read from the memory map so that training
+    memory does not grow with the data set."""
+
+    def __init__(self, images, targets: dict, batch_size: int, seed: int | None = None, weights=None):
+        self.images, self.targets, self.weights = images, targets, weights
+        super().__init__(len(images), batch_size, seed)
 
     def __getitem__(self, index: int):
         rows = self.rows(index)

@@ -10,17 +10,18 @@ from gzmorph.data.packed_splits import Split
 from gzmorph.inference.forward import Encoded, encode_images
 from gzmorph.models.captioner import AttentionDecoder, compile_decoder
 from gzmorph.params import CaptionerParams
-from gzmorph.training.batches import Batches
+from gzmorph.training.batches import EpochOrder
 from gzmorph.training.curves import curves_logger
 from gzmorph.training.seeding import SeedEachEpoch, seed_everything
 
 
-class CaptionBatches(Batches):
-    """Teacher forcing batches: (features, summary, tokens but the last) in, tokens but the first as targets."""
+class CaptionBatches(EpochOrder):
+    """Teacher forcing batches, one example a caption: (features, summary, tokens but the last) in, tokens
+    but the first as targets."""
 
     def __init__(self, encoded: Encoded, caption_rows, tokens, batch_size, seed=None):
         self.encoded, self.caption_rows, self.tokens = encoded, caption_rows, tokens
-        super().__init__(tokens, {}, batch_size, seed)
+        super().__init__(len(tokens), batch_size, seed)
 
     def __getitem__(self, index):
         picked = self.rows(index)

@@ -76,12 +76,12 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
     strategy = make_strategy(params.strategy)  # first: multi-worker sets up its collectives before TF starts
     batch_size = global_batch_size(params.batch_size, strategy)  # params.batch_size is per replica
     seed_everything(seed)
-    size = train.images.shape[1]
+    pixels = train.images.shape[1]  # the split stage's image.pixels
     weights = {CLASS_OUTPUT: class_sample_weights(train.classes, params.balance_classes),
                VOTES_OUTPUT: np.ones(len(train.classes), np.float32)}
     batches = batches_for(params.strategy, train.images, targets(train), batch_size, seed=seed, weights=weights)
     with strategy.scope():  # the variables made here (weights, optimizer, metrics) live on every replica
-        model = build_classifier(size, params.backbone, params.width, params.dropout, params.weights,
+        model = build_classifier(pixels, params.backbone, params.width, params.dropout, params.weights,
                                  params.precision)
         if params.init != "none":
             start_from(model, params.init, params.freeze_encoder)

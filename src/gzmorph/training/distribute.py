@@ -58,9 +58,12 @@ def global_batch_size(per_replica: int, strategy: tf.distribute.Strategy) -> int
 
 
 def batches_for(strategy: str, images, targets: dict, batch_size: int, seed: int | None = None, weights=None):
-    """The default strategy keeps the PyDataset; the others need tf.data, which tf.distribute can split
-    across replicas and shard across workers (a PyDataset trains under MirroredStrategy, but under
-    MultiWorkerMirroredStrategy the workers' batches come out of step and the collectives fail)."""
+    """Two feeders, for two reasons. The default strategy keeps the PyDataset: its order is a function of
+    (seed, epoch), so a run resumed from a backup trains on the batches the uninterrupted run would have
+    and ends with its very weights, which tf.data's shuffle (its state is not in the backup) cannot give.
+    The other strategies need tf.data, which tf.distribute splits across replicas and shards across
+    workers: under MultiWorkerMirroredStrategy a PyDataset's batches come out of step between the workers
+    and the collectives fail."""
     if strategy == "default":
         return Batches(images, targets, batch_size, seed=seed, weights=weights)
     return stream(images, targets, batch_size, seed=seed, weights=weights)
