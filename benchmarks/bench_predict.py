@@ -40,10 +40,11 @@ from gzmorph.models.classifier import ClassDecision, build_classifier, with_feat
 from gzmorph.models.encoders import FEATURES  # noqa: E402
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, save_model  # noqa: E402
 from gzmorph.params import CaptionerParams, ClassifierParams, Params  # noqa: E402
+from gzmorph.paths import real_gz2  # noqa: E402
 
 IMPORTED = time.perf_counter()
 
-KAGGLE_IMAGES = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle/images_training_rev1"
+KAGGLE_IMAGES = real_gz2("kaggle") / "images_training_rev1"
 SAMPLE = Path("data/sample")
 
 

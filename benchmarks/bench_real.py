@@ -2,7 +2,7 @@
 recipe (REAL_DATA below), scored on its own held-out test split, then the same models scored on
 ../shared/gz2/hart16 (another GZ2 image release).
 
-    python benchmarks/bench_real.py [--data ../shared/gz2/kaggle] [--other ../shared/gz2/hart16] [--keep DIR]
+    python benchmarks/bench_real.py [--data DIR] [--other DIR] [--keep DIR]
     python benchmarks/bench_real.py --set train_classifier.epochs=60      # another recipe
 
 Runs in a temporary copy of the repository (nothing is written into the project) and prints the
@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
+from gzmorph.params import set_params
+from gzmorph.paths import real_gz2
 
 REPO = Path(__file__).resolve().parents[1]
 STAGES = ("clean_labels", "split", "build_captions", "train_classifier", "train_captioner", "evaluate")
@@ -43,15 +44,7 @@ def project_copy(root: Path, data: Path, changes: dict[str, str]) -> None:
         shutil.copy(REPO / name, root / name)
     for name in ("stages", "src", ".dvc"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache"))
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    params["data"]["raw_dir"] = str(data.resolve())
-    for key, value in changes.items():
-        *sections, last = key.split(".")
-        target = params
-        for section in sections:
-            target = target.setdefault(section, {})  # a misspelt key: the stages' own check names it
-        target[last] = yaml.safe_load(value)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    set_params(root / "params.yaml", {"data.raw_dir": str(data.resolve()), **changes})
     run(["git", "init", "-q"], root)
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
     run([*git, "add", "-A"], root)
@@ -100,8 +93,8 @@ def key_value(text: str) -> tuple[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared/gz2/kaggle")
-    parser.add_argument("--other", type=Path, default=REPO.parent / "shared/gz2/hart16")
+    parser.add_argument("--data", type=Path, default=real_gz2("kaggle"))
+    parser.add_argument("--other", type=Path, default=real_gz2("hart16"))
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it, instead of a temporary one")
     parser.add_argument("--set", nargs="+", action="extend", default=[], type=key_value, metavar="KEY=VALUE",
                         help="params over the committed ones and REAL_DATA, e.g. train_classifier.epochs=60")

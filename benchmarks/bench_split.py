@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from gzmorph.data.packing import pack_images
+from gzmorph.paths import real_gz2
 
-KAGGLE_IMAGES = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle/images_training_rev1"
+KAGGLE_IMAGES = real_gz2("kaggle") / "images_training_rev1"
 FULL_GZ2_COUNT = 61_578
 
 

@@ -24,8 +24,9 @@ from gzmorph.data.packed_splits import load_split, split_paths
 from gzmorph.data.packing import pack_images
 from gzmorph.gz2.rule import CLASSES, Rule, classify
 from gzmorph.gz2.tree import ID_COLUMN, VOTE_COLUMNS
+from gzmorph.paths import real_gz2
 
-KAGGLE = Path(__file__).resolve().parents[2] / "shared/gz2/kaggle"
+KAGGLE = real_gz2("kaggle")
 PIPELINES = {"default": "PyDataset", "mirrored": "tf.data stream"}  # strategy -> what it reads through
 
 

@@ -23,8 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
+from gzmorph.params import set_params
 from gzmorph.paths import (
     CAPTIONER_CURVES,
     CAPTIONER_METRICS,
@@ -55,18 +54,6 @@ def clone(repo: Path, into: Path) -> Path:
     run(["dvc", "cache", "dir", "--local", str(repo / ".dvc" / "cache")], into)
     run(["dvc", "checkout", "--quiet"], into, check=False)  # what the cache lacks, rerun() makes
     return into
-
-
-def set_params(root: Path, changes: dict[str, str]) -> None:
-    """Sets dotted keys of the clone's params.yaml to YAML values (comments are not kept)."""
-    params = yaml.safe_load((root / "params.yaml").read_text())
-    for key, value in changes.items():
-        *sections, last = key.split(".")
-        target = params
-        for section in sections:
-            target = target[section]
-        target[last] = yaml.safe_load(value)
-    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def rerun(root: Path, env: dict[str, str], busy: bool = False, stages: tuple[str, ...] = RERUN) -> None:
@@ -157,7 +144,7 @@ def main() -> None:
     env = dict(pair.split("=", 1) for pair in args.env)
     with tempfile.TemporaryDirectory() as scratch:
         root = clone(REPO, args.keep or Path(scratch) / "clone")
-        set_params(root, dict(pair.split("=", 1) for pair in args.set))
+        set_params(root / "params.yaml", dict(pair.split("=", 1) for pair in args.set))
         rerun(root, env, args.busy, tuple(args.stages))
         found = differences(root)
     print("\n".join(found) if found else "identical")

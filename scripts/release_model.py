@@ -2,7 +2,7 @@
 recipe of benchmarks/bench_real.py, then its two models, the GalaxyIDs it used, its metrics and a model card
 copied into the repository.
 
-    python scripts/release_model.py [--data ../shared/gz2/kaggle] [--keep DIR]
+    python scripts/release_model.py [--data DIR] [--keep DIR]
     python scripts/release_model.py --card        # rewrite README.md from the files already there
 
 Commit first: the card names the commit the models came from. Takes about half an hour on 2 CPU cores.
@@ -36,6 +36,7 @@ from gzmorph.paths import (
     RELEASED,
     SPLIT_REPORT,
     SPLITS,
+    real_gz2,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -180,7 +181,7 @@ Per-class figures: `metrics/classifier.json`; the class decision: `classifier/me
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared/gz2/kaggle")
+    parser.add_argument("--data", type=Path, default=real_gz2("kaggle"))
     parser.add_argument("--keep", type=Path, help="train in this folder and keep it, instead of a temporary one")
     parser.add_argument("--card", action="store_true", help="only rewrite the card from the released files")
     args = parser.parse_args()

@@ -15,7 +15,9 @@ import json
 import tempfile
 from pathlib import Path
 
-from check_reproducible import METRICS, REPO, clone, committed, rerun, set_params
+from check_reproducible import METRICS, REPO, clone, committed, rerun
+
+from gzmorph.params import set_params
 
 CONDITIONS = (
     "ONEDNN_MAX_CPU_ISA=AVX2",  # an AVX2-only CPU's kernels
@@ -46,7 +48,7 @@ def run_condition(condition: str, scratch: Path) -> dict[str, float]:
         key, value = pair.split("=", 1)
         (env if key.isupper() else params)[key] = value
     root = clone(REPO, scratch / condition.replace("=", "-").replace(",", "_"))
-    set_params(root, params)
+    set_params(root / "params.yaml", params)
     rerun(root, env)
     return headline(lambda path: (root / path).read_text())
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from PIL import Image
 
 from gzmorph.data.labels import DROP_REASONS
 from gzmorph.data.packed_splits import Split
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, VOTE_COLUMNS
+from gzmorph.params import set_params
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
@@ -66,18 +66,6 @@ def tiny_project(root: Path, n_galaxies: int = 160) -> Path:
     run(["git", "init", "-q"], root)
     commit(root, "tiny")
     return root
-
-
-def set_params(file: Path, changes: dict, source: Path | None = None) -> None:
-    """Write ``file``: the params of ``source`` (``file`` itself by default) with each dotted key set."""
-    params = yaml.safe_load((source or file).read_text())
-    for key, value in changes.items():
-        *sections, last = key.split(".")
-        target = params
-        for section in sections:
-            target = target[section]
-        target[last] = value
-    file.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def by_key(sections: dict[str, dict]) -> dict:

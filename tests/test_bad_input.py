@@ -28,6 +28,7 @@ from gzmorph.data.packing import read_images
 from gzmorph.data.splitting import assign_splits, pack_splits
 from gzmorph.gz2.rule import Rule
 from gzmorph.gz2.tree import ID_COLUMN
+from gzmorph.paths import real_gz2
 from helpers import (
     REPO,
     ROWS_BY_CLASS,
@@ -40,7 +41,7 @@ from helpers import (
     write_csv,
 )
 
-KAGGLE = Path(__file__).resolve().parents[2] / "shared" / "gz2" / "kaggle"
+KAGGLE = real_gz2("kaggle")
 CROP, SIZE = 207, 64
 
 

@@ -66,3 +66,13 @@ def test_missing_or_broken_file_is_one_clear_error(tmp_path):
     (tmp_path / "bad.yaml").write_text("a: [1, 2\n")
     with pytest.raises(GzmorphError, match="not valid YAML"):
         load_params(tmp_path / "bad.yaml")
+
+
+def test_set_params_sets_dotted_keys_as_dvc_exp_run_does(tmp_path):
+    from gzmorph.params import set_params
+
+    source, file = tmp_path / "source.yaml", tmp_path / "params.yaml"
+    source.write_text("seed: 0\ninference:\n  tta: true\n  beam_width: 5\n")
+    set_params(file, {"inference.tta": "false", "inference.beam_width": 3, "data.raw_dir": "/data/gz2"}, source=source)
+    assert yaml.safe_load(file.read_text()) == {"seed": 0, "inference": {"tta": False, "beam_width": 3},
+                                                "data": {"raw_dir": "/data/gz2"}}

@@ -152,3 +152,17 @@ def error_line(error: dict) -> str:
     if error["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return f"unknown param {key!r} (a typo?); remove it or fix its name"
     return f"{key}: {error['msg']} (got {error.get('input')!r})"
+
+
+def set_params(file: Path, changes: dict, source: Path | None = None) -> None:
+    """Writes ``file``: the params of ``source`` (``file`` itself by default) with each dotted key set, as
+    ``dvc exp run -S`` sets them; a value given as text is read as YAML, as there. Comments are not kept,
+    and a misspelt key is written as it is, for ``load_params`` to name."""
+    params = yaml.safe_load(Path(source or file).read_text())
+    for key, value in changes.items():
+        *sections, last = key.split(".")
+        target = params
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[last] = yaml.safe_load(value) if isinstance(value, str) else value
+    Path(file).write_text(yaml.safe_dump(params, sort_keys=False))

@@ -1,5 +1,6 @@
 """The pipeline's files, relative to the repository root, each written once: the stages, the command
 line and the library read them here, and dvc.yaml declares the same (tests/test_dvc_yaml.py checks)."""
+import os
 from pathlib import Path
 
 PARAMS = Path("params.yaml")
@@ -31,3 +32,10 @@ def is_sample(raw_dir: str | Path) -> bool:
     """Whether ``raw_dir`` is the project's embedded synthetic sample: models that learnt from it say nothing
     about real galaxies."""
     return Path(raw_dir).resolve() == SAMPLE.resolve()
+
+
+def real_gz2(name: str) -> Path:
+    """A folder of real GZ2 galaxies in Kaggle's layout (kaggle, hart16), for benchmarks and real-data
+    tests: under $GZMORPH_REAL_DATA, or by default ../shared/gz2 beside the repository."""
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "gz2"
+    return Path(os.environ.get("GZMORPH_REAL_DATA", default)) / name
