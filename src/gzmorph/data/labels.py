@@ -154,10 +154,11 @@ def _split_delimiter(text: str) -> tuple[str, str]:
 
 
 def _sniff_delimiter(header: str) -> str:
-    """The candidate found most often in the header: a header holds names, never decimal commas."""
-    counts = {delimiter: header.count(delimiter) for delimiter in DELIMITERS}
-    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
+    """The standard library's guess from the header alone: a header holds names, never decimal commas."""
+    try:
+        return csv.Sniffer().sniff(header, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:  # a single column
+        return ","
 
 
 def _parse(text: str, delimiter: str, path: Path) -> pd.DataFrame:
