@@ -34,6 +34,8 @@ def main():
     test, references = load_split(PROCESSED, "test"), load_references(CAPTIONS)
     models = load_models(MODELS)
     scores = score_models(models, test, references, params)
+    # Written as JSON, not through DVCLive: a Live folder holds one metrics.json, so the two files named for
+    # the models would become one, and every figure's name and path would change under `dvc metrics diff`.
     write_json(CLASSIFIER_METRICS, scores.classifier)
     write_json(CAPTIONER_METRICS, scores.captioner)
 

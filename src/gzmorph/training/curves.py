@@ -15,6 +15,8 @@ from gzmorph.errors import GzmorphError
 
 # The curves as they stood at the last backup, kept in the backup's folder (Keras deletes it when training
 # ends): DVC deletes a stage's outputs before it reruns the stage, so this copy is what a resumed run continues.
+# Neither DVC's persist nor DVCLive's resume replaces it: they keep whatever the folder holds, which after a
+# checkout between the stop and the resume is another run's curves; the copy belongs to its backup.
 SNAPSHOT = "curves.json"
 
 
