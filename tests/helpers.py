@@ -154,13 +154,37 @@ def assert_accounting(report: dict) -> None:
     assert report["rows_kept"] == sum(report[f"class_{name}_count"] for name in CLASSES)
 
 
+def galaxy_images(radius, shape, *, peak=255, sky=0, centres=None, profile: str = "disk"):
+    """The tests' one maker of fake galaxies: a bright disk (or a Gaussian of that radius) on a dark sky,
+    one (height, width, 3) uint8 image per radius, and the disks' masks.
+
+    ``shape`` is a side or (height, width); ``peak`` a level, or one per image; ``sky`` a level or a noise
+    array of the images' shape; ``centres`` (n, 2) rows and columns, by default the middle.
+    """
+    radius = np.atleast_1d(np.asarray(radius, dtype=float))
+    height, width = (shape, shape) if np.isscalar(shape) else shape
+    count = len(radius)
+    if centres is None:
+        centres = np.tile([(height - 1) / 2, (width - 1) / 2], (count, 1))
+    centres = np.asarray(centres, dtype=float)
+    rows, cols = np.mgrid[:height, :width]
+    squared = (rows - centres[:, 0, None, None]) ** 2 + (cols - centres[:, 1, None, None]) ** 2
+    masks = squared < radius[:, None, None] ** 2
+    peaks = np.broadcast_to(np.asarray(peak, dtype=float), (count,))
+    if profile == "gaussian":
+        profile_of = np.exp(-squared / radius[:, None, None] ** 2)[..., None]
+        return (profile_of * peaks[:, None, None, None] * np.ones(3)).astype("uint8"), masks
+    images = np.broadcast_to(np.asarray(sky), (count, height, width, 3)).astype("uint8")
+    for image, mask, level in zip(images, masks, peaks):
+        image[mask] = level
+    return images, masks
+
+
 def tiny_split(n, seed):
     """Bright centred blobs whose size gives the class: learnable in a few epochs."""
     rng = np.random.default_rng(seed)
     classes = rng.integers(0, 2, n)
-    yy, xx = np.mgrid[:16, :16] - 7.5
-    radius = np.where(classes == 0, 2.5, 6.0)[:, None, None]
-    images = (np.exp(-(xx ** 2 + yy ** 2) / radius ** 2)[..., None] * 255 * np.ones(3)).astype("uint8")
+    images, _ = galaxy_images(np.where(classes == 0, 2.5, 6.0), 16, profile="gaussian")
     votes = np.where(classes[:, None] == 0, 0.9, 0.1) * np.ones((n, 3))
     table = pd.DataFrame({"GalaxyID": np.arange(n), "class": [CLASSES[c] for c in classes],
                           "Class1.1": votes[:, 0], "Class1.2": 1 - votes[:, 0], "Class1.3": 0.0})

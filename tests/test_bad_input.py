@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from gzmorph.data.decoding import load_galaxy
 from gzmorph.data.labels import DROP_REASONS, clean_labels, read_table
@@ -35,6 +35,7 @@ from helpers import (
     assert_accounting,
     by_key,
     dvc_env,
+    galaxy_images,
     set_params,
     table_frame,
     tiny_project,
@@ -54,11 +55,8 @@ def dropped_by_reason(report: dict) -> dict[str, int]:
 
 def galaxy(side: int = 424, mode: str = "RGB") -> Image.Image:
     """A bright disk on dark sky, in `mode`: enough structure that a wrong conversion would show."""
-    image = Image.new("L", (side, side), 10)
-    radius = max(side // 8, 1)
-    ImageDraw.Draw(image).ellipse([side // 2 - radius, side // 2 - radius, side // 2 + radius, side // 2 + radius],
-                                  fill=230)
-    return image.convert(mode)
+    images, _ = galaxy_images(max(side / 8, 1), side, peak=230, sky=10)
+    return Image.fromarray(images[0]).convert(mode)
 
 
 def encoded(image: Image.Image, file_format: str, **options) -> bytes:

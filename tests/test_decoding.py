@@ -18,6 +18,7 @@ from gzmorph.data.decoding import (
     unreadable_reason,
 )
 from gzmorph.errors import GzmorphError
+from helpers import galaxy_images
 
 SIZE = 64
 CROP = 207
@@ -32,9 +33,7 @@ def galaxy_frame(side: int = KAGGLE_FRAME, width: int | None = None) -> np.ndarr
     """
     width = width or side
     rows, cols = np.mgrid[0:side, 0:width]
-    distance = np.hypot(rows - (side - 1) / 2, cols - (width - 1) / 2)
-    frame = np.zeros((side, width), np.uint8)
-    frame[distance < side * 0.1] = BRIGHT
+    frame = galaxy_images(side * 0.1, (side, width), peak=BRIGHT)[0][0, ..., 0].copy()
     shorter = min(side, width)
     margin_x = (width - shorter) / 2
     margin_y = (side - shorter) / 2

@@ -4,18 +4,18 @@ import pytest
 
 from gzmorph.inference.gradcam import gradcam
 from gzmorph.models.classifier import build_classifier, compile_classifier
+from helpers import galaxy_images
 
 SIZE = 32
 
 
 def blob_images(n, rng):
     """Faint noise; half the images also hold one bright blob somewhere (class 0), half none (class 1)."""
-    images = rng.integers(0, 40, (n, SIZE, SIZE, 3)).astype("uint8")
+    sky = rng.integers(0, 40, (n, SIZE, SIZE, 3))
     has_blob = np.arange(n) % 2 == 0
     centres = rng.integers(6, SIZE - 6, (n, 2))
-    yy, xx = np.mgrid[:SIZE, :SIZE]
-    masks = (yy - centres[:, 0, None, None]) ** 2 + (xx - centres[:, 1, None, None]) ** 2 < 12
-    images[masks & has_blob[:, None, None]] = 255
+    # Squared radius 11.5: the integer distances below 12, a blob of 37 pixels.
+    images, masks = galaxy_images(np.where(has_blob, np.sqrt(11.5), 0), SIZE, sky=sky, centres=centres)
     return images, np.where(has_blob, 0, 1), masks
 
 

@@ -11,6 +11,7 @@ from gzmorph.data import packing
 from gzmorph.data.decoding import load_galaxy
 from gzmorph.data.packing import drop_unusable_rows, pack_images, read_images
 from gzmorph.errors import GzmorphError
+from helpers import galaxy_images
 
 SIZE = 16
 CROP = 207
@@ -19,14 +20,11 @@ CROP = 207
 def write_galaxies(folder, count: int, side: int = 424) -> list:
     """Distinct JPEGs (brightness follows the index) so a row out of order would show."""
     rng = np.random.default_rng(0)
-    centre = slice(side * 3 // 8, side * 5 // 8)
-    paths = []
-    for index in range(count):
-        pixels = rng.integers(0, 40, (side, side, 3), dtype=np.uint8)
-        pixels[centre, centre] = 5 + index * 2 % 250
-        path = folder / f"{100000 + index}.jpg"
-        Image.fromarray(pixels).save(path, quality=90)
-        paths.append(path)
+    images, _ = galaxy_images(np.full(count, side / 8), side, peak=5 + np.arange(count) * 2 % 250,
+                              sky=rng.integers(0, 40, (count, side, side, 3)))
+    paths = [folder / f"{100000 + index}.jpg" for index in range(count)]
+    for image, path in zip(images, paths):
+        Image.fromarray(image).save(path, quality=90)
     return paths
 
 
