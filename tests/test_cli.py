@@ -127,6 +127,17 @@ def assert_warns_of_the_sample(stderr: str) -> None:
     assert len(warnings) == 1 and "synthetic sample" in warnings[0] and "models/released" in warnings[0]
 
 
+def test_predict_uses_the_released_model_by_default_and_says_so(mixed_images, tmp_path):
+    output = tmp_path / "predictions.json"
+    done = succeeded(gzmorph(["predict", mixed_images, "-o", output], REPO))
+
+    document = json.loads(output.read_text())
+    assert document["models"] == "models/released" and document["warning"] is None
+    assert "warning" not in done.stderr and "models: models/released (trained on " in done.stderr
+    assert len(document["predictions"]) == 4 and all(r["caption"] for r in document["predictions"])
+    assert "Class4.1" not in document["predictions"][0]["votes"]  # the 17 columns it learnt, not the 37
+
+
 def kaggle_folder_of_test_split(root: Path, folder: Path) -> Path:
     """The test split's galaxies as a Kaggle-layout folder: their images and their raw CSV rows."""
     test_ids = set(pd.read_csv(root / "data/processed/test.csv")["GalaxyID"].astype(str))

@@ -3,7 +3,8 @@
     gzmorph predict PATH... --output predictions.csv [--tta] [--gradcam DIR]
     gzmorph evaluate --data FOLDER [--output metrics.json]
 
-Run it from the repository root: the models come from models/ (DVC outputs) and the settings from
+Run it from the repository root. The models come from models/released (trained on real GZ2 galaxies,
+committed) unless --models names another folder, such as models/ (the pipeline's); the settings come from
 params.yaml, the same as the evaluate stage's.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from gzmorph.errors import cli
-from gzmorph.paths import MODELS, PARAMS
+from gzmorph.paths import PARAMS, RELEASED
 
 
 def parser() -> argparse.ArgumentParser:
@@ -42,8 +43,9 @@ def parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=run_evaluate)
 
     for command in (predict, evaluate):
-        command.add_argument("--models", type=Path, default=MODELS, metavar="DIR",
-                             help="folder holding classifier/ and captioner/ (default: models)")
+        command.add_argument("--models", type=Path, default=RELEASED, metavar="DIR",
+                             help=f"folder holding classifier/ and captioner/ (default: {RELEASED}, trained on "
+                                  "real GZ2; models for the pipeline's own)")
         command.add_argument("--params", type=Path, default=PARAMS, metavar="FILE",
                              help="tta, beam search, label rule and caption settings (default: params.yaml)")
     return main
