@@ -25,8 +25,9 @@ import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without 
 from gzmorph.data.packed_splits import Split, load_split
 from gzmorph.inference.evaluation import Bootstrap, score_classifier
 from gzmorph.inference.predict import Models, predict_images
+from gzmorph.models.folder import ModelsFolder
 from gzmorph.params import Data, Params, load_params
-from gzmorph.paths import PROCESSED, RELEASED, real_gz2
+from gzmorph.paths import PROCESSED, real_gz2
 from gzmorph.threads import pin_threads
 from gzmorph.training.classifier import train_classifier
 
@@ -35,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 # learning rate (they are already near a good solution) and a third of the epochs; every layer trains, since
 # the images come from another release and the encoder has to adapt to them.
 SCRATCH = {key.removeprefix("train_classifier."): yaml.safe_load(value) for key, value in REAL_DATA.items()}
-FINE_TUNED = {"init": str(REPO / RELEASED), "learning_rate": 0.0005, "epochs": 30}
+FINE_TUNED = {"init": str(ModelsFolder.released().root), "learning_rate": 0.0005, "epochs": 30}
 HEADLINE = ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")
 
 
@@ -84,8 +85,8 @@ def main() -> None:
                 start = time.perf_counter()
                 trained = train_classifier(train, splits["val"], settings, run_dir / "curves")
                 seconds = time.perf_counter() - start
-                predictions = predict_images(Models(run_dir, trained, None), splits["test"].images,
-                                             settings.inference, settings.clean_labels.rule)
+                predictions = predict_images(Models(ModelsFolder(run_dir), trained, None), splits["test"].images,
+                                             settings)
                 metrics = score_classifier(predictions, splits["test"], trained.record.train_vote_means,
                                            Bootstrap(settings.evaluate.bootstrap, settings.seed))
                 cells = [f"{metrics[k]} ({metrics['ci95'][k]['low']}-{metrics['ci95'][k]['high']})" for k in HEADLINE]

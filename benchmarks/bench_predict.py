@@ -39,6 +39,7 @@ from gzmorph.models.captioner import AttentionDecoder  # noqa: E402
 from gzmorph.models.classifier import ClassDecision, build_classifier, with_features  # noqa: E402
 from gzmorph.models.encoders import FEATURES  # noqa: E402
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, save_model  # noqa: E402
+from gzmorph.models.folder import ModelsFolder  # noqa: E402
 from gzmorph.params import CaptionerParams, ClassifierParams, Params  # noqa: E402
 from gzmorph.paths import real_gz2  # noqa: E402
 
@@ -64,14 +65,16 @@ def untrained_models(out_dir: Path, size: int = 64) -> Path:
     decision = ClassDecision("softmax", [1.0] * len(CLASSES), VOTE_COLUMNS)
     save_model(out_dir / "classifier", classifier, ClassifierRecord(
         decision, {}, [0.1] * len(VOTE_COLUMNS), pixels=size, crop=Params().image.crop,
-        trained_on="nothing: untrained", synthetic=False))
+        trained_on="nothing: untrained", synthetic=False, rule=Params().clean_labels.rule, tta=False))
     vocab, max_len = sample_vocabulary()
     cap = CaptionerParams()
     decoder = AttentionDecoder(len(vocab), cap.embed_dim, cap.units, cap.attention_units, cap.dropout,
                                name="captioner")
     features = with_features(classifier)(np.zeros((1, size, size, 3), np.float32))[FEATURES]
     decoder((features, np.zeros((1, len(CLASSES) + len(VOTE_COLUMNS)), np.float32), np.zeros((1, 2), np.int32)))
-    save_model(out_dir / "captioner", decoder, CaptionerRecord(max_len, "", vocab))
+    inference = Params().inference
+    save_model(out_dir / "captioner", decoder, CaptionerRecord(
+        max_len, "", vocab, Params().build_captions, inference.beam_width, inference.length_penalty))
     return out_dir
 
 
@@ -83,10 +86,10 @@ def sample_vocabulary() -> tuple[list[str], int]:
     return build_vocab(references), max(encoded_length(r) for r in references) - 1
 
 
-def throughput(paths, models, inference, rule, batch_size: int) -> float:
-    predict_files(paths[:batch_size], models, inference, rule, batch_size)  # traces the TensorFlow functions
+def throughput(paths, models, settings: Params, batch_size: int) -> float:
+    predict_files(paths[:batch_size], models, settings, batch_size)  # traces the TensorFlow functions
     start = time.perf_counter()
-    predict_files(paths, models, inference, rule, batch_size)
+    predict_files(paths, models, settings, batch_size)
     return len(paths) / (time.perf_counter() - start)
 
 
@@ -98,17 +101,19 @@ def main() -> None:
             print(f"no trained models in {models_dir}: timing the default architecture, untrained")
             models_dir = untrained_models(Path(scratch))
         loading = time.perf_counter()
-        models = load_models(models_dir)
+        models = load_models(ModelsFolder(models_dir))
         loaded = time.perf_counter()
         print(f"start-up: imports {IMPORTED - STARTED:.1f} s, loading both models {loaded - loading:.1f} s")
         paths = sorted(args.images.iterdir())[:args.count]
-        inference, rule = Params().inference, Params().clean_labels.rule
+        settings = models.settings()
+        inference = settings.inference
         print(f"{len(paths)} images, batch {args.batch_size}, {models.pixels} px, beam width "
               f"{inference.beam_width}, {os.cpu_count()} CPUs")
         for captions in (False, True):
             for tta in (False, True):
                 setup = replace(models, captioner=models.captioner if captions else None)
-                rate = throughput(paths, setup, replace(inference, tta=tta), rule, args.batch_size)
+                rate = throughput(paths, setup, settings.model_copy(update={"inference": replace(inference, tta=tta)}),
+                                  args.batch_size)
                 default = "  <- gzmorph predict's default" if captions and not tta else ""
                 print(f"{'classifier + captions' if captions else 'classifier only':22} "
                       f"{'TTA x8' if tta else 'no TTA':7} {rate:8.0f} images/s{default}")

@@ -13,6 +13,7 @@ from gzmorph.inference.figures import confusion_png, gallery_png, gradcam_png
 from gzmorph.inference.gradcam import gradcam
 from gzmorph.inference.predict import load_models
 from gzmorph.io import write_json
+from gzmorph.models.folder import PIPELINE
 from gzmorph.params import load_params
 from gzmorph.paths import (
     CAPTIONER_METRICS,
@@ -20,7 +21,6 @@ from gzmorph.paths import (
     CLASSIFIER_METRICS,
     CONFUSION,
     EXAMPLES,
-    MODELS,
     PLOTS,
     PROCESSED,
 )
@@ -32,8 +32,10 @@ def main():
     params = load_params()
     pin_threads(params.threads)
     test, references = load_split(PROCESSED, "test"), load_references(CAPTIONS)
-    models = load_models(MODELS)
-    scores = score_models(models, test, references, params)
+    models = load_models(PIPELINE)
+    # The class rule, caption templates and inference settings are the ones the models carry, as for gzmorph
+    # evaluate and predict; params.yaml gives the seed and the evaluate section.
+    scores = score_models(models, test, references, models.settings(params))
     # Written as JSON, not through DVCLive: a Live folder holds one metrics.json, so the two files named for
     # the models would become one, and every figure's name and path would change under `dvc metrics diff`.
     write_json(CLASSIFIER_METRICS, scores.classifier)

@@ -4,27 +4,23 @@ import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without 
 from gzmorph.data.caption_files import load_references, load_tokens, load_vocab
 from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli
-from gzmorph.inference.metrics import most_frequent_caption
-from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_model, save_model
+from gzmorph.models.files import ClassifierRecord, save_model
+from gzmorph.models.folder import PIPELINE
 from gzmorph.params import load_params
-from gzmorph.paths import CAPTIONER, CAPTIONER_CURVES, CAPTIONS, CLASSIFIER, PROCESSED
+from gzmorph.paths import CAPTIONER_CURVES, CAPTIONS, PROCESSED
 from gzmorph.threads import pin_threads
-from gzmorph.training.captioner import fit_captioner, training_set
+from gzmorph.training.captioner import train_captioner
 
 
 @cli
 def main():
     params = load_params()
     pin_threads(params.threads)
-    classifier = load_model(CLASSIFIER, ClassifierRecord).model
-    tokens, vocab, references = load_tokens(CAPTIONS), load_vocab(CAPTIONS), load_references(CAPTIONS)
+    classifier = PIPELINE.load(ClassifierRecord).model
     splits = {name: load_split(PROCESSED, name) for name in ("train", "val")}
-    train, val = (training_set(classifier, splits[name], tokens, name, params.inference.tta) for name in splits)
-    decoder, _ = fit_captioner(train, val, len(vocab), params.train_captioner, params.seed, CAPTIONER_CURVES)
-    save_model(CAPTIONER, decoder, CaptionerRecord(
-        max_len=int(train[2].shape[1]) - 1,
-        most_frequent_caption=most_frequent_caption([references[str(g)][0] for g in splits["train"].ids]),
-        vocab=vocab))
+    trained = train_captioner(classifier, splits, load_tokens(CAPTIONS), load_vocab(CAPTIONS),
+                              load_references(CAPTIONS), params, CAPTIONER_CURVES)
+    save_model(PIPELINE.captioner, trained.model, trained.record)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without 
 from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli
 from gzmorph.models.files import save_model
+from gzmorph.models.folder import PIPELINE
 from gzmorph.params import load_params
-from gzmorph.paths import CLASSIFIER, CLASSIFIER_CURVES, PROCESSED
+from gzmorph.paths import CLASSIFIER_CURVES, PROCESSED
 from gzmorph.threads import pin_threads
 from gzmorph.training.classifier import train_classifier
 
@@ -17,7 +18,7 @@ def main():
     trained = train_classifier(load_split(PROCESSED, "train"), load_split(PROCESSED, "val"), params, CLASSIFIER_CURVES)
     print(f"class from {trained.record.decision.class_from}; validation accuracy + macro F1: "
           + ", ".join(f"{name} {score}" for name, score in trained.record.val_scores.items()))
-    save_model(CLASSIFIER, trained.model, trained.record)
+    save_model(PIPELINE.classifier, trained.model, trained.record)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from PIL import Image
 
 from gzmorph.data.labels import DROP_REASONS
 from gzmorph.data.packed_splits import Split
-from gzmorph.gz2.rule import CLASSES
+from gzmorph.gz2.captions import CaptionConfig
+from gzmorph.gz2.rule import CLASSES, Rule
 from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, VOTE_COLUMNS
 from gzmorph.params import set_params
 
@@ -205,3 +207,20 @@ def headline_command() -> str:
     """The README's `dvc exp show` line that prints only the headline figures."""
     return next(line.strip() for line in (REPO / "README.md").read_text().splitlines()
                 if line.startswith("dvc exp show --drop"))
+
+
+def classifier_record(pixels=8, **changes):
+    """A classifier's record as training writes one, for models the tests build themselves."""
+    from gzmorph.models.classifier import ClassDecision
+    from gzmorph.models.files import ClassifierRecord
+
+    record = ClassifierRecord(ClassDecision("softmax", [1.0] * 5, ["Class1.1"]), {"softmax": 1.5},
+                              [0.4] + [None] * 36, pixels=pixels, crop=207, trained_on="data/sample",
+                              synthetic=True, rule=Rule(), tta=True)
+    return replace(record, **changes)
+
+
+def captioner_record(vocab=("a", "b"), max_len=3):
+    from gzmorph.models.files import CaptionerRecord
+
+    return CaptionerRecord(max_len, "a", list(vocab), CaptionConfig(), beam_width=5, length_penalty=0.7)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from gzmorph import __version__ as gzmorph_version
 from gzmorph.data.files import find_images
 from gzmorph.errors import EXIT_USER_ERROR, GzmorphError
 from gzmorph.gz2.rule import CLASSES
@@ -124,7 +125,7 @@ def test_evaluate_on_the_pipelines_own_test_split_reproduces_its_metrics(tiny_pi
 
 def assert_warns_of_the_sample(stderr: str) -> None:
     warnings = [line for line in stderr.splitlines() if line.startswith("warning: ")]
-    assert len(warnings) == 1 and "synthetic sample" in warnings[0] and "models/released" in warnings[0]
+    assert len(warnings) == 1 and "synthetic sample" in warnings[0] and "the released model" in warnings[0]
 
 
 def test_predict_uses_the_released_model_by_default_and_says_so(mixed_images, tmp_path):
@@ -132,10 +133,24 @@ def test_predict_uses_the_released_model_by_default_and_says_so(mixed_images, tm
     done = succeeded(gzmorph(["predict", mixed_images, "-o", output], REPO))
 
     document = json.loads(output.read_text())
-    assert document["models"] == "models/released" and document["warning"] is None
-    assert "warning" not in done.stderr and "models: models/released (trained on " in done.stderr
+    assert document["models"] == f"released (gzmorph {gzmorph_version})" and document["warning"] is None
+    assert "warning" not in done.stderr and f"models: {document['models']} (trained on " in done.stderr
     assert len(document["predictions"]) == 4 and all(r["caption"] for r in document["predictions"])
     assert "Class4.1" not in document["predictions"][0]["votes"]  # the 17 columns it learnt, not the 37
+
+
+def test_the_released_model_answers_byte_for_byte_the_same_whatever_params_yaml_lies_around(mixed_images, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "params.yaml").write_text("clean_labels: {rule: {elliptical_smooth: 0.9, disk_min: 0.3}}\n"
+                                           "inference: {tta: false, beam_width: 1, length_penalty: 0.0}\n")
+    outputs = [tmp_path / "in_repo.csv", tmp_path / "elsewhere.csv", tmp_path / "overridden.csv"]
+    succeeded(gzmorph(["predict", mixed_images, "-o", outputs[0]], REPO))
+    succeeded(gzmorph(["predict", mixed_images, "-o", outputs[1]], elsewhere))
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()
+
+    done = succeeded(gzmorph(["predict", mixed_images, "-o", outputs[2], "--params", "params.yaml"], elsewhere))
+    assert "settings: from --params" in done.stderr
 
 
 def kaggle_folder_of_test_split(root: Path, folder: Path) -> Path:
@@ -149,9 +164,16 @@ def kaggle_folder_of_test_split(root: Path, folder: Path) -> Path:
     return folder
 
 
-def test_a_missing_model_is_one_line_naming_the_dvc_command(mixed_images, tmp_path):
-    done = gzmorph(["predict", mixed_images, "-o", tmp_path / "p.csv", "--models", tmp_path / "nothing"], REPO)
+def test_a_missing_pipeline_model_is_one_line_naming_the_dvc_command(mixed_images, tmp_path):
+    (tmp_path / "models").mkdir()
+    done = gzmorph(["predict", mixed_images, "-o", tmp_path / "p.csv", "--models", "models"], tmp_path)
     assert_one_line_error(done, "no trained model", "dvc repro train_classifier", "dvc pull train_classifier")
+
+
+def test_a_folder_without_models_elsewhere_is_one_line_without_dvc_advice(mixed_images, tmp_path):
+    done = gzmorph(["predict", mixed_images, "-o", tmp_path / "p.csv", "--models", tmp_path / "nothing"], REPO)
+    assert_one_line_error(done, "no trained model", "classifier/ and captioner/")
+    assert "dvc" not in done.stderr
 
 
 def test_an_unknown_output_format_and_a_missing_path_are_one_line_errors(mixed_images, tmp_path):
@@ -171,16 +193,25 @@ print("tensorflow loaded" if "tensorflow" in sys.modules else "tensorflow not lo
 """
 
 
+def refused(args: list, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", REFUSED, *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
 def test_bad_predict_arguments_are_refused_before_tensorflow_loads(mixed_images, tmp_path):
-    for args in (["-o", tmp_path / "p.xlsx"], [tmp_path / "absent", "-o", tmp_path / "p.csv"]):
-        done = subprocess.run([sys.executable, "-c", REFUSED, "predict", *map(str, [mixed_images, *args])],
-                              cwd=REPO, capture_output=True, text=True, timeout=120)
-        assert done.stdout.strip() == "tensorflow not loaded", args
+    (tmp_path / "bad.yaml").write_text("inference: {beam_widht: 3}\n")
+    for args, message in ((["-o", tmp_path / "p.xlsx"], ".csv or .json"),
+                          ([tmp_path / "absent", "-o", tmp_path / "p.csv"], "absent"),
+                          (["-o", tmp_path / "p.csv", "--batch-size", "0"], "batch size must be at least 1"),
+                          (["-o", tmp_path / "p.csv", "--params", tmp_path / "bad.yaml"], "beam_widht")):
+        done = refused(["predict", mixed_images, *args], tmp_path)
+        assert done.stdout.strip() == "tensorflow not loaded" and message in done.stderr, args
 
 
-def test_evaluate_names_the_layout_it_expects(tmp_path):
-    done = gzmorph(["evaluate", "--data", tmp_path, "--models", tmp_path], REPO)
-    assert_one_line_error(done, "images_training_rev1", "training_solutions_rev1.csv")
+def test_evaluate_names_the_layout_it_expects_before_tensorflow_loads(tmp_path):
+    done = refused(["evaluate", "--data", tmp_path, "--models", tmp_path], tmp_path)
+    assert done.stdout.strip() == "tensorflow not loaded"
+    assert "images_training_rev1" in done.stderr and "training_solutions_rev1.csv" in done.stderr
 
 
 def test_find_images_takes_folders_files_and_globs_in_order_each_once(mixed_images):

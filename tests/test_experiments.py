@@ -108,7 +108,7 @@ def reruns(root: Path, changes: dict) -> set[str]:
     ({"seed": 1}, {"train_classifier", "train_captioner", "evaluate"}),
     ({"threads": 1}, {"train_classifier", "train_captioner", "evaluate"}),
     ({"inference.tta": False}, {"train_classifier", "train_captioner", "evaluate"}),
-    ({"inference.beam_width": 3}, {"evaluate"}),
+    ({"inference.beam_width": 3}, {"train_captioner", "evaluate"}),
     ({"evaluate.bootstrap": 10}, {"evaluate"}),
 ], ids=lambda value: next(iter(value)) if isinstance(value, dict) else None)
 def test_a_params_change_reruns_exactly_the_stages_that_read_it(pristine, changes, expected):

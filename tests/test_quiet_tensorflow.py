@@ -27,6 +27,12 @@ os.write(2, b"E0000 00:00:1.0 1 cuda_dnn.cc:1] Unable to load cuDNN\\n")
 warnings.warn("a Python warning while loading")
 if os.environ.get("FAIL"):
     raise ImportError("libcudart.so.12: cannot open shared object file")
+
+
+class config:
+    def list_physical_devices():
+        os.write(2, b"E0000 00:00:1.0 1 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\\n")
+        return []
 """
 
 
@@ -53,3 +59,9 @@ def test_only_the_start_up_lines_are_hidden(tmp_path, fails):
 def test_the_usual_variable_brings_them_back(tmp_path, level):
     done = load_fake(tmp_path, level)
     assert "oneDNN custom operations are on" in done.stderr and "absl::InitializeLog" in done.stderr
+
+
+@pytest.mark.skipif(os.path.exists("/dev/nvidiactl"), reason="with an NVIDIA GPU, a failed driver call is news")
+def test_the_cuda_builds_failed_driver_call_is_hidden_where_there_is_no_gpu(tmp_path):
+    done = load_fake(tmp_path)
+    assert "cuInit" not in done.stderr and "Unable to load cuDNN" in done.stderr

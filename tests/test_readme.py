@@ -1,4 +1,7 @@
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,7 +24,7 @@ def test_ci_runs_the_readme_test_command_and_nothing_else():
     assert all(line.startswith(("set ", "cd ")) for line in script[:-1])
 
 
-REFERENCE = ("pipeline", "experiments", "remotes", "gpus-and-clusters", "results", "reproducibility")
+REFERENCE = ("api", "pipeline", "experiments", "remotes", "gpus-and-clusters", "results", "reproducibility")
 
 
 def test_the_readme_is_short_and_links_every_reference_page():
@@ -39,3 +42,14 @@ def test_the_readme_names_no_machine_and_no_folder_outside_the_repository():
 def test_the_fast_subset_is_documented_beside_the_full_test_command():
     readme = (REPO / "README.md").read_text()
     assert 'pytest -m "not slow"' in readme
+
+
+def test_the_readmes_python_example_runs_as_it_is_on_a_folder_of_galaxies(tmp_path):
+    example = re.findall(r"```python\n(.+?)\n```", (REPO / "README.md").read_text(), re.S)[0]
+    (tmp_path / "my_galaxies").mkdir()
+    for image in sorted((REPO / "data/sample/images_training_rev1").iterdir())[:3]:
+        shutil.copy(image, tmp_path / "my_galaxies")
+    done = subprocess.run([sys.executable, "-c", example + "\nprint(features.shape)"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.fullmatch(r"\(3, \d+\)", done.stdout.strip().splitlines()[-1]) and "caption" in done.stdout

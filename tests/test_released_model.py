@@ -1,35 +1,48 @@
-"""The released model (models/released): its card matches its files, they are small enough for git, and
-it learnt from real galaxies whose IDs, not images or votes, are in the repository."""
+"""The released model (models/released): its card is what the library makes of its files, they are small
+enough for git, it learnt from real galaxies whose IDs, not images or votes, are in the repository, and its
+params name the data by what they are, not by where they lay."""
 import json
 
 import pandas as pd
+import yaml
 
 from gzmorph.gz2.tree import VOTE_COLUMNS
-from gzmorph.paths import RELEASED
+from gzmorph.models.card import IDS, card_files, model_card
+from gzmorph.models.folder import ModelsFolder
 from helpers import REPO, load_script
 
-FOLDER = REPO / RELEASED
+RELEASED = ModelsFolder.released()
 release = load_script("release_model")
+
+
+def test_the_released_model_is_the_repositorys_models_released_folder():
+    assert RELEASED.root == REPO / "models" / "released"
 
 
 def test_the_card_is_what_the_released_files_make():
     # The card lists every file with its hash and quotes the metrics: any change to them shows here.
-    assert (FOLDER / release.CARD).read_text() == release.card(FOLDER)
+    assert RELEASED.card.read_text() == model_card(RELEASED)
 
 
 def test_every_released_file_is_small_enough_for_git():
-    files = release.released_files(FOLDER)
-    assert {"classifier/model.keras", "captioner/model.keras"} <= {str(f.relative_to(FOLDER)) for f in files}
+    files = card_files(RELEASED)
+    assert {"classifier/model.keras", "captioner/model.keras"} <= {str(f.relative_to(RELEASED.root)) for f in files}
     assert max(f.stat().st_size for f in files) < release.MAX_BYTES
 
 
 def test_it_learnt_from_real_galaxies_listed_by_id_alone():
-    record = json.loads((FOLDER / "classifier" / "meta.json").read_text())
+    record = json.loads((RELEASED.classifier / "meta.json").read_text())
     assert record["synthetic"] is False and not record["trained_on"].startswith("data/sample")
-    ids = pd.read_csv(FOLDER / release.IDS)
+    ids = pd.read_csv(RELEASED.root / IDS)
     assert list(ids.columns) == ["GalaxyID", "class", "split"] and ids["GalaxyID"].is_unique
-    splits = json.loads((FOLDER / "metrics" / "split_report.json").read_text())
+    splits = json.loads((RELEASED.root / "metrics" / "split_report.json").read_text())
     assert ids["split"].value_counts().to_dict() == {s: splits[f"{s}_galaxies"] for s in ("train", "val", "test")}
-    shipped = [f for f in FOLDER.rglob("*") if f.is_file()]
+    shipped = card_files(RELEASED)
     assert not [f for f in shipped if f.suffix.lower() in (".jpg", ".jpeg", ".png", ".npy")]
     assert not any(column in f.read_text() for f in shipped if f.suffix == ".csv" for column in VOTE_COLUMNS)
+
+
+def test_no_released_file_names_a_folder_of_the_machine_that_trained_it():
+    params = yaml.safe_load((RELEASED.root / "params.yaml").read_text())
+    assert params["data"]["raw_dir"] == "kaggle"
+    assert not [f for f in card_files(RELEASED) if f.suffix in (".json", ".yaml", ".md") and "/work/" in f.read_text()]

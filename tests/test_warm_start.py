@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from gzmorph.errors import GzmorphError
-from gzmorph.models.classifier import ClassDecision, build_classifier
+from gzmorph.models.classifier import build_classifier
 from gzmorph.models.encoders import FEATURES
-from gzmorph.models.files import ClassifierRecord, save_model
+from gzmorph.models.files import save_model
 from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.training.classifier import fit_classifier
 from gzmorph.training.warm_start import encoder_layers
-from helpers import tiny_split
+from helpers import classifier_record, tiny_split
 
 TINY = {"width": 4, "epochs": 2, "batch_size": 16, "augment": Augmentation(shift=0.0, zoom=0.0)}
 
@@ -18,9 +18,7 @@ TINY = {"width": 4, "epochs": 2, "batch_size": 16, "augment": Augmentation(shift
 def saved_classifier(folder, size=16, width=4):
     """A randomly initialised classifier saved as the pipeline saves one, under ``folder``/classifier."""
     model = build_classifier(size, "small_cnn", width, 0.0, "none", "float32")
-    record = ClassifierRecord(ClassDecision("softmax", [1.0] * 5, ["Class1.1"]), {}, [None] * 37,
-                              pixels=size, crop=207, trained_on="elsewhere", synthetic=False)
-    save_model(folder / "classifier", model, record)
+    save_model(folder / "classifier", model, classifier_record(pixels=size, trained_on="elsewhere", synthetic=False))
     return model
 
 

@@ -2,10 +2,12 @@
 
     gzmorph predict PATH... --output predictions.csv [--tta] [--gradcam DIR]
     gzmorph evaluate --data FOLDER [--output metrics.json]
+    gzmorph card [--models DIR]
 
-Run it from the repository root. The models come from models/released (trained on real GZ2 galaxies,
-committed) unless --models names another folder, such as models/ (the pipeline's); the settings come from
-params.yaml, the same as the evaluate stage's.
+It runs from any directory. The models come from the released model (trained on real GZ2 galaxies, shipped
+with the package) unless --models names another folder, such as a clone's models/ (the pipeline's); the
+settings (class rule, caption templates, beam search, TTA for evaluate) come from that folder, unless
+--params names a params file.
 """
 from __future__ import annotations
 
@@ -16,7 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from gzmorph.errors import cli
-from gzmorph.paths import PARAMS, RELEASED
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,6 +33,8 @@ def parser() -> argparse.ArgumentParser:
                          help="average over the 8 rotations and flips, as the evaluate stage does (8x slower)")
     predict.add_argument("--no-captions", dest="captions", action="store_false",
                          help="classify only (faster; no captioner needed)")
+    predict.add_argument("--embeddings", action="store_true",
+                         help="also write each image's pooled encoder features (embedding_0 ...)")
     predict.add_argument("--batch-size", type=int, default=512, help="images per batch (default 512)")
     predict.set_defaults(run=run_predict)
 
@@ -42,12 +45,18 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--output", "-o", type=Path, help="also write the metrics to this JSON file")
     evaluate.set_defaults(run=run_evaluate)
 
+    card = commands.add_parser("card", help="print a models folder's model card (Markdown)",
+                               description="The model card the library makes from a models folder's files.")
+    card.add_argument("--models", type=Path, metavar="DIR", help="default: the released model")
+    card.set_defaults(run=run_card)
+
     for command in (predict, evaluate):
-        command.add_argument("--models", type=Path, default=RELEASED, metavar="DIR",
-                             help=f"folder holding classifier/ and captioner/ (default: {RELEASED}, trained on "
-                                  "real GZ2; models for the pipeline's own)")
-        command.add_argument("--params", type=Path, default=PARAMS, metavar="FILE",
-                             help="tta, beam search, label rule and caption settings (default: params.yaml)")
+        command.add_argument("--models", type=Path, metavar="DIR",
+                             help="folder holding classifier/ and captioner/, such as a clone's models/ (the "
+                                  "pipeline's); default: the released model, trained on real GZ2")
+        command.add_argument("--params", type=Path, metavar="FILE",
+                             help="take the class rule, caption and inference settings from this params file "
+                                  "instead of the models folder")
     return main
 
 
@@ -59,51 +68,76 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_predict(args: argparse.Namespace) -> None:
     # Cheap checks first, before TensorFlow loads (seconds): these modules do not import it.
-    from gzmorph.data.files import find_images
-    from gzmorph.inference.output import check_output, write_predictions
+    from gzmorph.data.files import check_batch_size, find_images
+    from gzmorph.inference.output import check_output
 
     output = check_output(args.output)
+    check_batch_size(args.batch_size)
     paths = find_images(args.paths)
+    override = overriding_params(args.params)
 
-    import gzmorph.quiet_tensorflow  # noqa: F401  (before the modules that load TensorFlow: no start-up lines)
-    from gzmorph.inference.predict import load_models, predict_files
-    from gzmorph.params import load_params
-    from gzmorph.threads import pin_threads
+    models = loaded_models(args.models, override, captions=args.captions)
+    from gzmorph.inference.output import write_predictions
+    from gzmorph.inference.predict import predict_files
 
-    params = load_params(args.params)
-    pin_threads(params.threads)  # the evaluate stage's arithmetic, so the same image gets the same answer
-    inference = replace(params.inference, tta=args.tta)
-    models = load_models(args.models, captions=args.captions)
-    say_which(models)
-    rows, problems = predict_files(paths, models, inference, params.clean_labels.rule, args.batch_size, args.gradcam)
+    settings = override or models.settings()
+    settings = settings.model_copy(update={"inference": replace(settings.inference, tta=args.tta)})
+    rows, problems = predict_files(paths, models, settings, args.batch_size, args.gradcam, args.embeddings)
     write_predictions(rows, output, models.vote_columns, models.provenance)
     skipped = f", skipped {len(problems)} unreadable" if problems else ""
     print(f"predicted {len(rows)} image(s){skipped} -> {output}", file=sys.stderr)
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
-    import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
-    from gzmorph.inference.evaluation import evaluate_folder, folder_layout
-    from gzmorph.inference.predict import load_models
-    from gzmorph.io import write_json
-    from gzmorph.params import load_params
-    from gzmorph.threads import pin_threads
+    from gzmorph.data.files import kaggle_layout
+    from gzmorph.params import Params
 
-    params = load_params(args.params)
-    pin_threads(params.threads)  # the evaluate stage's arithmetic: the same metrics on the same split
-    folder_layout(args.data, params)  # a wrong folder is found before the models take seconds to load
-    models = load_models(args.models)
-    say_which(models)
-    metrics = {**models.provenance, **evaluate_folder(args.data, models, params,
+    override = overriding_params(args.params)
+    layout = (override or Params()).data
+    kaggle_layout(args.data, layout.images, layout.solutions)  # a wrong folder is named before TensorFlow loads
+
+    models = loaded_models(args.models, override)
+    from gzmorph.inference.evaluation import evaluate_folder
+    from gzmorph.io import write_json
+
+    metrics = {**models.provenance, **evaluate_folder(args.data, models, override or models.settings(),
                                                       report=lambda line: print(line, file=sys.stderr))}
     if args.output:
         write_json(args.output, metrics)
     print(json.dumps(metrics, indent=2))
 
 
-def say_which(models) -> None:
-    """One line naming the models and what they learnt from; one more, a warning, when that was the sample."""
+def run_card(args: argparse.Namespace) -> None:
+    from gzmorph.models.card import model_card
+    from gzmorph.models.folder import ModelsFolder
+
+    print(model_card(ModelsFolder.named(args.models)), end="")
+
+
+def overriding_params(path: Path | None):
+    """The params file a user named, read and checked before TensorFlow loads; None: the folder's settings."""
+    if path is None:
+        return None
+    from gzmorph.params import load_params
+
+    return load_params(path)
+
+
+def loaded_models(folder: Path | None, override, captions: bool = True):
+    """TensorFlow on the evaluate stage's threads, then the models, with a line naming them, what they learnt
+    from and where the settings come from; one more, a warning, when they learnt from the sample."""
+    import gzmorph.quiet_tensorflow  # noqa: F401  (before the modules that load TensorFlow: no start-up lines)
+    from gzmorph.inference.predict import load_models
+    from gzmorph.models.folder import ModelsFolder
+    from gzmorph.params import Params
+    from gzmorph.threads import pin_threads
+
+    pin_threads((override or Params()).threads)  # the evaluate stage's arithmetic: the same image, the same answer
+    models = load_models(ModelsFolder.named(folder), captions=captions)
     about = models.provenance
     print(f"models: {about['models']} (trained on {about['trained_on']})", file=sys.stderr)
+    if override is not None:
+        print("settings: from --params, not the models folder's own", file=sys.stderr)
     if about["warning"]:
         print(f"warning: {about['warning']}", file=sys.stderr)
+    return models

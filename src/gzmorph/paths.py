@@ -9,11 +9,7 @@ LABELS = Path("data/interim/labels.csv")
 SPLITS = Path("data/interim/splits.csv")
 PROCESSED = Path("data/processed")
 CAPTIONS = Path("data/captions")
-MODELS = Path("models")
-CLASSIFIER = MODELS / "classifier"
-CAPTIONER = MODELS / "captioner"
-# Trained on real GZ2 galaxies and committed, with its model card: what `gzmorph predict` uses by default
-RELEASED = MODELS / "released"
+MODELS = Path("models")  # the pipeline's models folder; its layout: gzmorph.models.folder
 METRICS = Path("metrics")
 DATA_REPORT = METRICS / "data_report.json"
 SPLIT_REPORT = METRICS / "split_report.json"

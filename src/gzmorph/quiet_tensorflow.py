@@ -12,7 +12,12 @@ import tempfile
 
 # absl's info and warning lines (I1201 ..., W1201 ..., or I0000 before its clock starts), its notice that
 # they go to stderr, and the CPU-feature line's continuation.
-START_UP = re.compile(r"[IW]\d{4} |WARNING: All log messages before absl::InitializeLog|To enable the following")
+START_UP = [r"[IW]\d{4} ", "WARNING: All log messages before absl::InitializeLog", "To enable the following"]
+# TensorFlow's Linux wheel is also its CUDA build: where a CUDA driver library is installed but no NVIDIA
+# GPU, it reports its failed driver call as an error, once, though it runs on the CPU as it should. Where
+# a GPU is (its device file), that line is real news and stays.
+NO_GPU = [r"E\d{4} .*failed call to cuInit"] if not os.path.exists("/dev/nvidiactl") else []
+HIDDEN = re.compile("|".join(START_UP + NO_GPU))
 
 
 def load_quietly() -> None:
@@ -21,13 +26,17 @@ def load_quietly() -> None:
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as captured:
         os.dup2(captured.fileno(), 2)  # the C++ lines go to file descriptor 2 directly, not through sys.stderr
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
+
+            # The devices are looked up now, while the start-up lines are caught; it leaves the runtime
+            # unstarted, so the threads can still be set.
+            tensorflow.config.list_physical_devices()
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
             captured.seek(0)
-            sys.stderr.writelines(line for line in captured if not START_UP.match(line))
+            sys.stderr.writelines(line for line in captured if not HIDDEN.match(line))
 
 
 # gzmorph/__init__.py defaults the level to 2 (warnings and info hidden); a user's own setting wins.

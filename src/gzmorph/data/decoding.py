@@ -54,7 +54,19 @@ def load_galaxy(path: Path | str, crop: int, pixels: int) -> np.ndarray:
     """Return the centre `crop` (in 424-frame pixels) of the image at `path`, resized to (pixels, pixels, 3) uint8."""
     check_geometry(crop, pixels)
     decoded = decode_image(Path(path), crop, pixels)
-    rgb = to_rgb(decoded.image, path)
+    return framed(to_rgb(decoded.image, path), decoded, crop, pixels)
+
+
+def galaxy_from_array(image: np.ndarray, crop: int, pixels: int) -> np.ndarray:
+    """`load_galaxy` for a cut-out already in memory, (height, width, 3) RGB or (height, width) grey uint8:
+    the same crop and resize, from full resolution (a JPEG file is decoded at reduced scale first)."""
+    check_geometry(crop, pixels)
+    picture = Image.fromarray(np.ascontiguousarray(image))
+    return framed(to_rgb(picture, "array"), Decoded(picture, 1.0, picture.size), crop, pixels)
+
+
+def framed(rgb: Image.Image, decoded: Decoded, crop: int, pixels: int) -> np.ndarray:
+    """The centre crop of `rgb`, resized to (pixels, pixels, 3) uint8."""
     box = crop_box(rgb.size, decoded.scale, decoded.original, crop)
     resized = rgb.resize((pixels, pixels), RESAMPLE, box=box, reducing_gap=REDUCING_GAP)
     return np.asarray(resized, dtype=np.uint8)

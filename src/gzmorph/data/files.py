@@ -1,4 +1,5 @@
-"""The image files a user names on the command line, decoded batch by batch as training saw them.
+"""The image files a user names on the command line, decoded batch by batch as training saw them, and a
+labelled folder in Kaggle's layout.
 
 Files, folders and glob patterns are accepted. A folder contributes its JPEG and PNG files (not its
 subfolders'); a file named explicitly is always tried, so a wrong one is reported rather than ignored.
@@ -56,8 +57,7 @@ def expand(pattern: str) -> list[Path]:
 
 def decoded_batches(paths: list[Path], crop: int, pixels: int, batch_size: int) -> Iterator[DecodedFiles]:
     """``paths`` decoded (centre crop, resize) in batches; the next batch decodes while this one is used."""
-    if batch_size < 1:
-        raise GzmorphError(f"the batch size must be at least 1, got {batch_size}")
+    check_batch_size(batch_size)
     decode = partial(decode_or_reason, crop=crop, pixels=pixels)
     with ThreadPool(DECODE_THREADS) as pool:
         results = decode_in_order(pool, decode, paths, batch_size, DECODE_THREADS)
@@ -77,3 +77,22 @@ def collect(paths: list[Path], results: Iterable[np.ndarray | str], pixels: int)
             kept.append(path)
     stacked = np.stack(images) if images else np.zeros((0, pixels, pixels, 3), np.uint8)
     return DecodedFiles(kept, stacked, problems)
+
+
+def check_batch_size(batch_size: int) -> int:
+    if batch_size < 1:
+        raise GzmorphError(f"the batch size must be at least 1, got {batch_size}")
+    return batch_size
+
+
+def kaggle_layout(data_dir: Path, images: str, solutions: str) -> tuple[Path, Path]:
+    """The image folder and the solutions table of ``data_dir``, a folder in Kaggle's layout; a wrong folder
+    is named with the layout it needs."""
+    image_dir, table_file = data_dir / images, data_dir / solutions
+    if not data_dir.is_dir():
+        raise GzmorphError(f"{data_dir}: no such folder; --data takes a folder holding {images}/ and {solutions}")
+    for path in (image_dir, table_file):
+        if not path.exists():
+            raise GzmorphError(f"{path} not found; --data takes a folder in Kaggle's layout "
+                               f"({images}/<GalaxyID>.jpg and {solutions})")
+    return image_dir, table_file

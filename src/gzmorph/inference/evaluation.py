@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gzmorph.data.caption_files import references_for
+from gzmorph.data.files import kaggle_layout
 from gzmorph.data.labels import clean_labels, read_table, report_lines
 from gzmorph.data.packed_splits import Split, load_split
 from gzmorph.data.splitting import pack_split
@@ -58,9 +59,9 @@ class Scores(NamedTuple):
 
 
 def score_models(models: Models, split: Split, references: dict[str, list[str]], params: Params) -> Scores:
-    """The evaluate stage's metrics for ``split``, with its settings from params.yaml."""
+    """The evaluate stage's metrics for ``split``, with ``params``' settings (``Models.settings``: the folder's)."""
     bootstrap = Bootstrap(params.evaluate.bootstrap, params.seed)
-    predictions = predict_images(models, split.images, params.inference, params.clean_labels.rule)
+    predictions = predict_images(models, split.images, params)
     clf_metrics = score_classifier(predictions, split, models.classifier.record.train_vote_means, bootstrap)
     cap_metrics, generated = score_captioner(models, predictions, split, references, params.build_captions,
                                              bootstrap)
@@ -162,25 +163,13 @@ def examples_table(split: Split, rows, predicted, references, generated) -> pd.D
 
 def evaluate_folder(data_dir: Path, models: Models, params: Params, report: Report = print) -> dict:
     """{"classifier": metrics, "captioner": metrics} for the labelled galaxies in ``data_dir``."""
-    image_dir, table_file = folder_layout(Path(data_dir), params)
+    image_dir, table_file = kaggle_layout(Path(data_dir), params.data.images, params.data.solutions)
     labels = clean_folder_labels(table_file, image_dir, params, report)
     with tempfile.TemporaryDirectory(prefix="gzmorph-evaluate-") as work_dir:
         split = pack_folder(labels, image_dir, Path(work_dir), models, params.split.workers, report)
         references = references_for(split.table, params.build_captions)
         scores = score_models(models, split, references, params)
     return {"classifier": scores.classifier, "captioner": scores.captioner}
-
-
-def folder_layout(data_dir: Path, params: Params) -> tuple[Path, Path]:
-    image_dir, table_file = data_dir / params.data.images, data_dir / params.data.solutions
-    if not data_dir.is_dir():
-        raise GzmorphError(f"{data_dir}: no such folder; --data takes a folder holding {params.data.images}/ "
-                           f"and {params.data.solutions}")
-    for path in (image_dir, table_file):
-        if not path.exists():
-            raise GzmorphError(f"{path} not found; --data takes a folder in Kaggle's layout "
-                               f"({params.data.images}/<GalaxyID>.jpg and {params.data.solutions})")
-    return image_dir, table_file
 
 
 def clean_folder_labels(table_file: Path, image_dir: Path, params: Params, report: Report):

@@ -1,5 +1,6 @@
-"""How the trained models are saved and loaded: a Keras file and a typed record of what scoring and
-using the model needs (the one place that writes and reads it)."""
+"""How a trained model is saved and loaded: a Keras file and a typed record of what scoring and using the
+model needs, its settings included, so that a models folder answers the same from anywhere (the one place
+that writes and reads them; gzmorph.models.folder knows where they lie)."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,8 @@ import keras
 import pydantic
 
 from gzmorph.errors import GzmorphError
+from gzmorph.gz2.captions import CaptionConfig
+from gzmorph.gz2.rule import Rule
 from gzmorph.io import read_json, write_json
 from gzmorph.models.classifier import ClassDecision
 
@@ -31,6 +34,8 @@ class ClassifierRecord:
     crop: int  # the centre crop it was trained on, in pixels of Kaggle's 424 px frame
     trained_on: str  # the data folder it learnt from (params.yaml's data.raw_dir)
     synthetic: bool  # learnt from the embedded synthetic sample: its answers mean nothing for real galaxies
+    rule: Rule  # clean_labels.rule, which the decision was tuned with: class_from votes applies it
+    tta: bool  # inference.tta, which the decision was tuned with: the folder's default
 
 
 @dataclass(frozen=True)
@@ -38,10 +43,12 @@ class CaptionerRecord:
     max_len: int  # the longest training caption, its end token included
     most_frequent_caption: str  # the constant baseline: the training split's commonest caption
     vocab: list[str]
+    build_captions: CaptionConfig  # the templates of its training captions, which scoring compares it with
+    beam_width: int  # inference.beam_width and length_penalty when it was trained: the folder's defaults
+    length_penalty: float
 
 
 Record = ClassifierRecord | CaptionerRecord
-STAGE_OF = {ClassifierRecord: "train_classifier", CaptionerRecord: "train_captioner"}
 
 
 @dataclass
@@ -54,7 +61,11 @@ def save_model(directory: Path, model: keras.Model, record: Record) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     save_keras_file(model, directory / MODEL)
-    write_json(directory / META, asdict(record))
+    save_record(directory, record)
+
+
+def save_record(directory: Path, record: Record) -> None:
+    write_json(Path(directory) / META, asdict(record))
 
 
 def save_keras_file(model: keras.Model, path: Path) -> None:
@@ -83,17 +94,20 @@ def stable_entry(name: str, data: bytes) -> bytes:
     return data
 
 
-def load_model(directory: Path, kind: type[Record]) -> Trained:
-    """A model saved by ``save_model``; a missing one names the command that makes or fetches it, and a
-    record another version of gzmorph wrote, the command that remakes it."""
-    directory, stage = Path(directory), STAGE_OF[kind]
+def load_model(directory: Path, kind: type[Record], missing: str, stale: str) -> Trained:
+    """A model saved by ``save_model``; ``missing`` and ``stale`` say what to do when there is none, or when
+    its record is not what this version of gzmorph writes (gzmorph.models.folder words them)."""
+    directory = Path(directory)
     if not (directory / MODEL).is_file() or not (directory / META).is_file():
-        raise GzmorphError(f"no trained model in {directory}; run `dvc repro {stage}` or `dvc pull {stage}`")
-    try:
-        record = pydantic.TypeAdapter(kind).validate_python(read_json(directory / META))
-    except (pydantic.ValidationError, ValueError):
-        raise GzmorphError(f"{directory / META} is not what this version of gzmorph writes; "
-                           f"rerun `dvc repro {stage}`") from None
+        raise GzmorphError(f"no trained model in {directory}; {missing}")
+    record = load_record(directory, kind, stale)
     import gzmorph.models.captioner  # noqa: F401  (registers the custom layers before loading)
 
     return Trained(keras.models.load_model(directory / MODEL, compile=False), record)
+
+
+def load_record(directory: Path, kind: type[Record], stale: str) -> Record:
+    try:
+        return pydantic.TypeAdapter(kind).validate_python(read_json(Path(directory) / META))
+    except (pydantic.ValidationError, ValueError):
+        raise GzmorphError(f"{Path(directory) / META} is not what this version of gzmorph writes; {stale}") from None

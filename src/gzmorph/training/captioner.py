@@ -8,8 +8,10 @@ import numpy as np
 
 from gzmorph.data.packed_splits import Split
 from gzmorph.inference.forward import Encoded, encode_images
+from gzmorph.inference.metrics import most_frequent_caption
 from gzmorph.models.captioner import AttentionDecoder, compile_decoder
-from gzmorph.params import CaptionerParams
+from gzmorph.models.files import CaptionerRecord, Trained
+from gzmorph.params import CaptionerParams, Params
 from gzmorph.training.batches import EpochOrder
 from gzmorph.training.curves import curves_logger
 from gzmorph.training.seeding import SeedEachEpoch, seed_everything
@@ -33,6 +35,20 @@ def rows_of(galaxy_ids: np.ndarray, split_ids: np.ndarray) -> np.ndarray:
     """Where each caption's galaxy sits in the split's feature array."""
     position = {galaxy: row for row, galaxy in enumerate(split_ids)}
     return np.array([position[g] for g in galaxy_ids], dtype=np.int64)
+
+
+def train_captioner(classifier: keras.Model, splits: dict[str, Split], tokens: dict, vocab: list[str],
+                    references: dict[str, list[str]], params: Params, curves: Path) -> Trained:
+    """The fitted decoder over ``classifier``'s frozen encoder, with the record it is saved with: the
+    vocabulary and caption length, the constant baseline, and the caption and beam settings it answers with."""
+    train, val = (training_set(classifier, splits[name], tokens, name, params.inference.tta)
+                  for name in ("train", "val"))
+    decoder, _ = fit_captioner(train, val, len(vocab), params.train_captioner, params.seed, curves)
+    return Trained(decoder, CaptionerRecord(
+        max_len=int(train[2].shape[1]) - 1,
+        most_frequent_caption=most_frequent_caption([references[str(g)][0] for g in splits["train"].ids]),
+        vocab=vocab, build_captions=params.build_captions, beam_width=params.inference.beam_width,
+        length_penalty=params.inference.length_penalty))
 
 
 def training_set(classifier: keras.Model, split: Split, tokens: dict, name: str, tta: bool) -> tuple:

@@ -46,14 +46,15 @@ def class_sample_weights(classes: np.ndarray, balance: bool) -> np.ndarray:
 
 
 def train_classifier(train: Split, val: Split, params: Params, curves: Path) -> Trained:
-    """The fitted classifier with the record it is saved with: the class decision chosen on ``val``,
-    the constant baseline, the images it takes and the data it learnt from."""
+    """The fitted classifier with the record it is saved with: the class decision chosen on ``val`` and the
+    rule and TTA it was chosen with, the constant baseline, the images it takes and the data it learnt from."""
     model, _ = fit_classifier(train, val, params.train_classifier, params.seed, curves)
-    choice = choose_class_source(model, val, params.clean_labels.rule, params.inference.tta)
+    rule, tta = params.clean_labels.rule, params.inference.tta
+    choice = choose_class_source(model, val, rule, tta)
     return Trained(model, ClassifierRecord(
         choice.decision, choice.val_scores, train_vote_means(train),
         pixels=model.input.shape[1], crop=params.image.crop,  # the packed arrays' size, which the split stage took
-        trained_on=params.data.raw_dir, synthetic=is_sample(params.data.raw_dir)))
+        trained_on=params.data.raw_dir, synthetic=is_sample(params.data.raw_dir), rule=rule, tta=tta))
 
 
 def with_augmentation(model: keras.Model, params: ClassifierParams, seed: int) -> keras.Model:

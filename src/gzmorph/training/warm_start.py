@@ -8,14 +8,14 @@ import keras
 
 from gzmorph.errors import GzmorphError
 from gzmorph.models.encoders import FEATURES
-from gzmorph.models.files import ClassifierRecord, load_model
-from gzmorph.paths import CLASSIFIER, MODELS
+from gzmorph.models.files import ClassifierRecord
+from gzmorph.models.folder import ModelsFolder
 
 
 def start_from(model: keras.Model, models_dir: str, freeze_encoder: bool) -> None:
     """Copies the weights of ``models_dir``'s classifier into ``model``, which must have its shapes (the same
     backbone, width and image.pixels); ``freeze_encoder`` leaves only the heads to train."""
-    trained = load_model(Path(models_dir) / CLASSIFIER.relative_to(MODELS), ClassifierRecord)
+    trained = ModelsFolder(Path(models_dir)).load(ClassifierRecord)
     theirs, ours = trained.model.weights, model.weights
     if [w.shape for w in theirs] != [w.shape for w in ours]:
         raise GzmorphError(f"train_classifier.init: {models_dir}'s classifier takes {trained.record.pixels} px "

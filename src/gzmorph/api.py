@@ -1,0 +1,116 @@
+"""gzmorph from Python, as in a notebook: classify and caption galaxies with a models folder (the released
+model unless told otherwise), from image files, folders, arrays or a table of file paths.
+
+    import gzmorph
+    table = gzmorph.predict(["my_galaxies/"])             # a pandas DataFrame with the command's columns
+    galaxies = gzmorph.load()                              # load the models once ...
+    table = galaxies.predict(cutouts, embeddings=True)     # ... and predict as often as needed
+
+Every answer follows the settings the models folder carries (``Models.settings``), so the same folder
+answers the same from any directory. A mistake in the input raises ``gzmorph.GzmorphError`` with the
+command line's one-line message.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
+from gzmorph.data.files import check_batch_size, find_images
+from gzmorph.errors import GzmorphError
+from gzmorph.inference.predict import Models, load_models, predict_arrays, predict_files
+from gzmorph.models.folder import ModelsFolder
+from gzmorph.params import Params
+from gzmorph.threads import pin_threads
+
+Images = str | Path | Sequence[str | Path] | np.ndarray | pd.DataFrame
+BATCH_SIZE = 512  # the command's default too
+
+
+class Predictor:
+    """A models folder loaded once; ``predict`` as often as needed."""
+
+    def __init__(self, models: Models):
+        self.models = models
+        self.settings = models.settings()
+        if models.provenance["warning"]:
+            warnings.warn(models.provenance["warning"], stacklevel=3)
+
+    def __repr__(self) -> str:
+        about = self.models.provenance
+        return f"Predictor(models={about['models']!r}, trained_on={about['trained_on']!r})"
+
+    def predict(self, images: Images, tta: bool = False, embeddings: bool = False, batch_size: int = BATCH_SIZE,
+                path_column: str = "file") -> pd.DataFrame:
+        """One row per image: class, the five class probabilities, the vote fractions the model learnt, the
+        caption (when loaded with captions), the models folder, and with ``embeddings`` the pooled encoder
+        features (``embedding_0`` ...).
+
+        ``images``: files, folders or glob patterns (a ``file`` column; unreadable files are named on stderr
+        and left out); an (N, height, width, 3) or (N, height, width) uint8 array of full cut-outs of any
+        size, cropped and resized as files are (the index is the array's row); or a DataFrame whose
+        ``path_column`` names one file per row, its other columns (IDs) passed through.
+        ``tta`` averages over the 8 rotations and flips (8x slower)."""
+        check_batch_size(batch_size)
+        settings = self.settings.model_copy(update={"inference": replace(self.settings.inference, tta=tta)})
+        if isinstance(images, pd.DataFrame):
+            rows = self._table(images, path_column, settings, batch_size, embeddings)
+        elif isinstance(images, np.ndarray):
+            rows = predict_arrays(checked_array(images), self.models, settings, batch_size, embeddings)
+        else:
+            patterns = [images] if isinstance(images, str | Path) else list(images)
+            paths = find_images([str(pattern) for pattern in patterns])
+            rows, _ = predict_files(paths, self.models, settings, batch_size, embeddings=embeddings)
+        return rows.assign(models=self.models.folder.name)
+
+    def _table(self, table: pd.DataFrame, path_column: str, settings: Params, batch_size: int,
+               embeddings: bool) -> pd.DataFrame:
+        """The table's rows whose file could be read, each with its predictions after its own columns."""
+        if path_column not in table.columns:
+            raise GzmorphError(f"the table has no {path_column!r} column of image files; name it with path_column=")
+        paths = [Path(p) for p in table[path_column]]
+        for path in paths:
+            if not path.is_file():
+                raise GzmorphError(f"{path}: no such file (in the table's {path_column!r} column)")
+        rows, _ = predict_files(paths, self.models, settings, batch_size, embeddings=embeddings)
+        kept = table.loc[read_rows(paths, list(rows["file"]))]
+        return pd.concat([kept, rows.drop(columns="file").set_axis(kept.index)], axis=1)
+
+
+def load(models: str | Path | None = None, captions: bool = True) -> Predictor:
+    """The models in the folder ``models`` (one holding classifier/ and captioner/, such as a clone's
+    ``models``), or the released model, trained on real GZ2 galaxies, when None; ``captions=False`` skips the
+    captioner (faster)."""
+    try:
+        pin_threads(Params().threads)  # the command's and the evaluate stage's arithmetic: the same answers
+    except RuntimeError:
+        pass  # TensorFlow already ran in this process, on its own thread count; answers may differ in the last bits
+    return Predictor(load_models(ModelsFolder.named(models), captions=captions))
+
+
+def predict(images: Images, models: str | Path | None = None, tta: bool = False, captions: bool = True,
+            embeddings: bool = False) -> pd.DataFrame:
+    """``load(models, captions).predict(images, tta, embeddings)``: for one call; load once for many."""
+    return load(models, captions).predict(images, tta=tta, embeddings=embeddings)
+
+
+def checked_array(images: np.ndarray) -> np.ndarray:
+    grey_or_rgb = images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)
+    if images.dtype != np.uint8 or not grey_or_rgb or not len(images):
+        raise GzmorphError(f"images: an array must hold full cut-outs as (N, height, width, 3) or (N, height, width) "
+                           f"uint8; got shape {images.shape}, dtype {images.dtype}")
+    return images
+
+
+def read_rows(paths: list[Path], read: list[str]) -> np.ndarray:
+    """Which of ``paths`` are among ``read``, the files that decoded, in order (a file named twice is read twice)."""
+    kept, position = np.zeros(len(paths), bool), 0
+    for row, path in enumerate(paths):
+        if position < len(read) and read[position] == str(path):
+            kept[row], position = True, position + 1
+    return kept

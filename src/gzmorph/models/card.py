@@ -1,0 +1,171 @@
+"""A models folder's card (README.md), made from the folder's own files alone, so that any trained folder
+can have one and a test can remake the released one and compare: the records say what the models learnt
+from and how they answer; metrics/, release.json and galaxy_ids.csv, where the folder has them, say how
+well they do and how they were made.
+
+    gzmorph card --models models      # the pipeline's models; the released model's card is its README.md
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from gzmorph.gz2.rule import CLASSES
+from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_record
+from gzmorph.models.folder import CARD, ModelsFolder
+
+RUN, IDS, METRICS = "release.json", "galaxy_ids.csv", "metrics"  # written by scripts/release_model.py
+OTHER = "hart16.json"  # another image release's scores, in metrics/
+HEADLINE = ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")
+STALE = "remake it with this version of gzmorph before writing its card"
+
+
+def model_card(folder: ModelsFolder) -> str:
+    classifier = load_record(folder.classifier, ClassifierRecord, STALE)
+    captioner = load_record(folder.captioner, CaptionerRecord, STALE) if folder.captioner.is_dir() else None
+    metrics = {f.stem: json.loads(f.read_text()) for f in sorted((folder.root / METRICS).glob("*.json"))}
+    run = json.loads((folder.root / RUN).read_text()) if (folder.root / RUN).is_file() else None
+    sections = [title(run, classifier), learnt_from(folder, classifier, metrics, run),
+                answers(classifier, captioner), made(run), how_well(metrics, classifier),
+                limits(classifier, metrics), files(folder)]
+    return "\n".join(section for section in sections if section)
+
+
+def title(run: dict | None, record: ClassifierRecord) -> str:
+    if run is None:
+        return f"""# gzmorph models, trained on {record.trained_on}
+
+`gzmorph predict --models <this folder>` and `gzmorph evaluate --models <this folder>` use them.
+"""
+    return """# Released model: gzmorph on real Galaxy Zoo 2 galaxies
+
+The classifier and captioner that `gzmorph predict`, `gzmorph evaluate` and `gzmorph.predict` use unless
+told another folder, shipped inside the package (`models/released` in a clone), and the starting point for
+fine-tuning (`train_classifier.init: models/released`).
+"""
+
+
+def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, run: dict | None) -> str:
+    columns = record.decision.vote_columns
+    lines = [f"- **Data:** {record.trained_on}" + (" (the embedded synthetic sample: its answers mean nothing "
+                                                   "for real galaxies)" if record.synthetic else "") + "."]
+    if "data_report" in metrics:
+        report = metrics["data_report"]
+        lines.append(f"- **Galaxies:** {report['rows_kept']} kept of {report['rows_read']} rows read.")
+    if run:
+        hashes = ", ".join(f"{name} `{md5}`" for name, md5 in run["data_md5_dvc"].items())
+        lines.append(f"- **DVC's hashes of the data:** {hashes}.")
+    lines.append(f"- **Vote columns ({len(columns)} of 37):** {', '.join(columns)}.")
+    if (folder.root / IDS).is_file():
+        lines.append(f"- **GalaxyIDs:** `{IDS}`, each with its class and split (no images or vote tables).")
+    text = "## What it learnt from\n\n" + "\n".join(lines) + "\n"
+    if "split_report" in metrics:
+        splits = metrics["split_report"]
+        counts = " | ".join(str(splits[f"{split}_galaxies"]) for split in ("train", "val", "test"))
+        rows = "\n".join(f"| {c} | " + " | ".join(str(splits[f"{s}_{c}"]) for s in ("train", "val", "test")) + " |"
+                         for c in CLASSES)
+        text += f"""- **Galaxies per split (train | val | test):** {counts}
+
+| class | train | val | test |
+| --- | --- | --- | --- |
+{rows}
+"""
+    return text
+
+
+def answers(classifier: ClassifierRecord, captioner: CaptionerRecord | None) -> str:
+    """The settings the folder answers with, whatever params.yaml a working tree holds."""
+    rule = ", ".join(f"`{k}: {v}`" for k, v in asdict(classifier.rule).items())
+    lines = [f"- **Images:** the centre {classifier.crop} px of Kaggle's 424 px frame (the same fraction of any "
+             f"other cut-out's shorter side), resized to {classifier.pixels} px.",
+             f"- **Class:** `class_from: {classifier.decision.class_from}`, chosen on validation with "
+             f"`tta: {str(classifier.tta).lower()}`; the class rule: {rule}."]
+    if captioner:
+        templates = ", ".join(f"`{k}: {v}`" for k, v in asdict(captioner.build_captions).items())
+        lines.append(f"- **Captions:** beam search, `beam_width: {captioner.beam_width}`, `length_penalty: "
+                     f"{captioner.length_penalty}`; the caption templates: {templates}.")
+    return ("## How it answers\n\nThese travel in `classifier/meta.json` and `captioner/meta.json`; `--params` "
+            "overrides them.\n\n" + "\n".join(lines) + "\n")
+
+
+def made(run: dict | None) -> str:
+    if run is None:
+        return ""
+    recipe = ", ".join(f"`{k}: {v}`" for k, v in run["recipe"].items())
+    seconds = ", ".join(f"{k} {v}" for k, v in run["stage_seconds"].items())
+    return f"""## How it was made
+
+- **Command:** `{run['command']}` at commit {run['commit']}, {run['date']}.
+- **Params:** `params.yaml` here: the committed defaults with the real-data recipe {recipe}; `data.raw_dir`
+  names the data by what they are, not where they lay.
+- **Machine:** {run['cpu']}, {run['cores']} cores, no GPU; stage seconds:
+  {seconds}.
+"""
+
+
+def figure(metrics: dict, key: str) -> str:
+    interval = metrics.get("ci95", {}).get(key)
+    return f"{metrics[key]}" + (f" ({interval['low']}–{interval['high']})" if interval else "")
+
+
+def how_well(metrics: dict, record: ClassifierRecord) -> str:
+    if "classifier" not in metrics or "captioner" not in metrics:
+        return ""
+    classifier, captioner = metrics["classifier"], metrics["captioner"]
+    test = sum(c["support"] for c in classifier["classes"].values())
+    rows = "\n".join(f"| {key} | {figure(classifier, key)} |" for key in HEADLINE)
+    return f"""## How well it does, on its own held-out test split ({test} galaxies; 95 % bootstrap intervals)
+
+| figure | value |
+| --- | --- |
+{rows}
+| vote RMSE, training-mean constant | {classifier['vote_rmse_constant']} |
+| captions: beam BLEU-4 | {figure(captioner, 'bleu4')} |
+| captions: class agreement | {captioner['class_agreement']} |
+
+Per-class figures: `metrics/classifier.json`; the class decision: `classifier/meta.json`
+(`class_from: {record.decision.class_from}`).
+"""
+
+
+def limits(record: ClassifierRecord, metrics: dict) -> str:
+    columns = record.decision.vote_columns
+    lines = []
+    if len(columns) < 37:
+        lines.append(f"- It predicts all 37 vote fractions, but learnt only the {len(columns)} columns above; the "
+                     "others are untrained and the output leaves them out, and its captions never state them.")
+    if OTHER.removesuffix(".json") in metrics:
+        lines.append(f"- It learnt from Kaggle's SDSS cut-outs. Another image release scores lower: "
+                     f"{other_release(metrics[OTHER.removesuffix('.json')])}; fine-tune on your own labels for "
+                     "such images (README).")
+    if "classifier" in metrics:
+        lines.append("- Mergers and ambiguous galaxies are few in its training data; their recall is low "
+                     "(`metrics/classifier.json`).")
+    return "## Limits\n\n" + "\n".join(lines) + "\n" if lines else ""
+
+
+def other_release(scores: dict) -> str:
+    scores = scores["classifier"]
+    galaxies = sum(c["support"] for c in scores["classes"].values())
+    return (f"on {galaxies} Hart et al. (2016) galaxies of the GZ2 `images_gz2` release (`metrics/{OTHER}`) it "
+            f"scores accuracy {scores['accuracy']}, weighted F1 {scores['f1_weighted']} and macro F1 "
+            f"{scores['f1_macro']}")
+
+
+def card_files(folder: ModelsFolder) -> list[Path]:
+    """Every file the card describes: all but the card itself and what makes the folder a Python package."""
+    return sorted(p for p in folder.root.rglob("*") if p.is_file() and p.name not in (CARD, "__init__.py")
+                  and "__pycache__" not in p.parts)
+
+
+def files(folder: ModelsFolder) -> str:
+    rows = "\n".join(f"| `{p.relative_to(folder.root)}` | {p.stat().st_size:,} | "
+                     f"`{hashlib.sha256(p.read_bytes()).hexdigest()[:16]}` |" for p in card_files(folder))
+    return f"""## Files
+
+| file | bytes | sha256 (first 16) |
+| --- | --- | --- |
+{rows}
+"""

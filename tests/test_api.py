@@ -1,0 +1,118 @@
+"""The Python API, in process: gzmorph.load / gzmorph.predict on files, folders, arrays and tables, with the
+command line's columns and the settings the models folder carries, whatever params.yaml lies around."""
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import gzmorph
+from gzmorph.data.decoding import galaxy_from_array, load_galaxy
+from gzmorph.gz2.rule import CLASSES, Rule
+from gzmorph.models.encoders import FEATURES
+from helpers import REPO, SAMPLE
+
+PROBABILITIES = [f"p_{name}" for name in CLASSES]
+FILES = sorted((SAMPLE / "images_training_rev1").iterdir())[:6]
+
+
+@pytest.fixture(scope="module")
+def released():
+    return gzmorph.load()
+
+
+def test_importing_gzmorph_prints_nothing_and_leaves_tensorflow_unloaded():
+    done = subprocess.run([sys.executable, "-c", "import sys, gzmorph; print('tensorflow' in sys.modules)"],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n" and done.stderr == ""
+
+
+def test_files_give_the_command_lines_columns(released):
+    rows = released.predict([str(f) for f in FILES])
+    columns = released.models.vote_columns
+    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *columns, "caption", "models"]
+    assert rows["file"].tolist() == [str(f) for f in FILES] and set(rows["class"]) <= set(CLASSES)
+    np.testing.assert_allclose(rows[PROBABILITIES].sum(axis=1), 1.0, atol=1e-4)
+    assert (rows["caption"] != "").all()
+
+
+def test_a_predictor_answers_the_same_each_time_and_as_gzmorph_predict(released):
+    once, again = released.predict(FILES[:3]), released.predict(FILES[:3])
+    pd.testing.assert_frame_equal(once, again)
+    pd.testing.assert_frame_equal(once, gzmorph.predict(FILES[:3]))
+
+
+def full_arrays(files) -> np.ndarray:
+    return np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
+
+
+def test_an_array_of_full_cutouts_is_framed_as_the_files_are(released):
+    arrays = full_arrays(FILES)
+    from_files, from_arrays = released.predict(FILES), released.predict(arrays)
+    assert "file" not in from_arrays.columns and from_arrays.index.tolist() == list(range(len(FILES)))
+    assert from_arrays["class"].tolist() == from_files["class"].tolist()
+    # A JPEG file is decoded at reduced scale inside libjpeg (as training's were), an array from full
+    # resolution: the pixels differ by a level or two, the probabilities by a few hundredths at most
+    np.testing.assert_allclose(from_arrays[PROBABILITIES], from_files[PROBABILITIES], atol=0.05)
+    crop, pixels = released.models.crop, released.models.pixels
+    difference = np.abs(galaxy_from_array(arrays[0], crop, pixels).astype(int) - load_galaxy(FILES[0], crop, pixels))
+    assert difference.mean() < 2
+
+
+def test_a_grey_array_is_read_as_a_grey_file_is(released, tmp_path):
+    grey = full_arrays(FILES[:2]).mean(axis=3).astype(np.uint8)
+    for i, image in enumerate(grey):
+        Image.fromarray(image).save(tmp_path / f"{i}.png")
+    from_arrays, from_files = released.predict(grey), released.predict(sorted(tmp_path.glob("*.png")))
+    np.testing.assert_array_equal(from_arrays[PROBABILITIES].to_numpy(), from_files[PROBABILITIES].to_numpy())
+
+
+def test_a_table_keeps_its_ids_and_loses_only_the_rows_that_cannot_be_read(released, tmp_path, capfd):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(FILES[0].read_bytes()[:500])
+    table = pd.DataFrame({"GalaxyID": [1, 2, 3], "path": [str(FILES[0]), str(broken), str(FILES[1])]},
+                         index=[10, 20, 30])
+    rows = released.predict(table, path_column="path")
+    assert rows.index.tolist() == [10, 30] and rows["GalaxyID"].tolist() == [1, 3]
+    assert list(rows.columns[:3]) == ["GalaxyID", "path", "class"]
+    assert "broken.jpg" in capfd.readouterr().err
+
+
+def test_embeddings_are_the_classifiers_pooled_features(released):
+    rows = released.predict(FILES[:4], embeddings=True)
+    embedding = rows.filter(like="embedding_").to_numpy()
+    model = released.models.classifier.model
+    images = np.stack([load_galaxy(f, released.models.crop, released.models.pixels) for f in FILES[:4]])
+    pooled = keras.Model(model.input, model.get_layer("pool").output).predict_on_batch(images)
+    assert embedding.shape == (4, model.get_layer(FEATURES).output.shape[-1])
+    np.testing.assert_allclose(embedding, pooled, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("images, message", [
+    (np.zeros((2, 50, 50, 3), np.float32), "uint8"),
+    (np.zeros((2, 50, 50, 4), np.uint8), "(N, height, width, 3)"),
+    (pd.DataFrame({"name": ["a.jpg"]}), "no 'file' column"),
+    (pd.DataFrame({"file": ["/nowhere/a.jpg"]}), "no such file"),
+    (["/nowhere/at/all"], "no such file"),
+])
+def test_bad_input_raises_one_error_type_with_a_one_line_message(released, images, message):
+    with pytest.raises(gzmorph.GzmorphError, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
+        released.predict(images)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_batch_size_below_one_is_refused(released):
+    with pytest.raises(gzmorph.GzmorphError, match="batch size must be at least 1"):
+        released.predict(FILES[:1], batch_size=0)
+
+
+def test_the_folders_settings_win_over_a_params_yaml_in_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "params.yaml").write_text("clean_labels: {rule: {elliptical_smooth: 0.9}}\n"
+                                          "inference: {tta: false, beam_width: 1, length_penalty: 0.0}\n")
+    monkeypatch.chdir(tmp_path)
+    settings = gzmorph.load().settings
+    assert settings.clean_labels.rule == Rule() and settings.inference.beam_width == 5
+    assert settings.inference.length_penalty == 0.7 and settings.inference.tta is True
