@@ -18,23 +18,23 @@ import time
 from pathlib import Path
 
 import yaml
-from bench_real import REAL_DATA, project_copy, run  # this folder: python puts it first on the path
 from sklearn.model_selection import train_test_split
 
 import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 from gzmorph.data.packed_splits import Split, load_split
+from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, timed_stages
+from gzmorph.devtools.recipe import REAL_DATA
 from gzmorph.inference.evaluation import Bootstrap, score_classifier
-from gzmorph.inference.predict import Models, predict_images
 from gzmorph.models.folder import ModelsFolder
+from gzmorph.models.loaded import Models, predict_images
 from gzmorph.params import Data, Params, load_params
 from gzmorph.paths import PROCESSED, real_gz2
 from gzmorph.threads import pin_threads
 from gzmorph.training.classifier import train_classifier
 
-REPO = Path(__file__).resolve().parents[1]
-# From scratch: the real-data recipe of bench_real. Fine-tuned: the released weights, a quarter of the
-# learning rate (they are already near a good solution) and a third of the epochs; every layer trains, since
-# the images come from another release and the encoder has to adapt to them.
+# From scratch: the real-data recipe (gzmorph/devtools/real_data.yaml). Fine-tuned: the released weights, a
+# quarter of the learning rate (they are already near a good solution) and a third of the epochs; every layer
+# trains, since the images come from another release and the encoder has to adapt to them.
 SCRATCH = {key.removeprefix("train_classifier."): yaml.safe_load(value) for key, value in REAL_DATA.items()}
 FINE_TUNED = {"init": str(ModelsFolder.released().root), "learning_rate": 0.0005, "epochs": 30}
 HEADLINE = ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")
@@ -43,9 +43,8 @@ HEADLINE = ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")
 def packed_splits(data: Path, root: Path) -> dict[str, Split]:
     """clean_labels and split on ``data`` with the committed params, by DVC in a copy of the project."""
     root.mkdir(parents=True)
-    project_copy(root, data, {})
-    for stage in ("clean_labels", "split"):
-        run(["dvc", "repro", "--single-item", stage], root)
+    copy_project(root, {"data.raw_dir": str(data.resolve())}, message="the benchmark's copy")
+    timed_stages(root, ("clean_labels", "split"))
     return {name: load_split(root / PROCESSED, name) for name in ("train", "val", "test")}
 
 
@@ -95,4 +94,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_failure(main)

@@ -34,12 +34,13 @@ from gzmorph.data.labels import clean_labels, read_table  # noqa: E402
 from gzmorph.gz2.captions import build_vocab, encoded_length  # noqa: E402
 from gzmorph.gz2.rule import CLASSES  # noqa: E402
 from gzmorph.gz2.tree import VOTE_COLUMNS  # noqa: E402
-from gzmorph.inference.predict import load_models, predict_files  # noqa: E402
+from gzmorph.inference.predict import predict_files  # noqa: E402
 from gzmorph.models.captioner import AttentionDecoder  # noqa: E402
 from gzmorph.models.classifier import ClassDecision, build_classifier, with_features  # noqa: E402
 from gzmorph.models.encoders import FEATURES  # noqa: E402
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, save_model  # noqa: E402
 from gzmorph.models.folder import ModelsFolder  # noqa: E402
+from gzmorph.models.loaded import load_models  # noqa: E402
 from gzmorph.params import CaptionerParams, ClassifierParams, Params  # noqa: E402
 from gzmorph.paths import real_gz2  # noqa: E402
 

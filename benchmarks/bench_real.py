@@ -1,5 +1,5 @@
 """The pipeline on real GZ2 galaxies: ../shared/gz2/kaggle with the committed params and the real-data
-recipe (REAL_DATA below), scored on its own held-out test split, then the same models scored on
+recipe (gzmorph/devtools/real_data.yaml), scored on its own held-out test split, then the same models scored on
 ../shared/gz2/hart16 (another GZ2 image release).
 
     python benchmarks/bench_real.py [--data DIR] [--other DIR] [--keep DIR]
@@ -12,52 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from gzmorph.params import set_params
+from gzmorph.devtools.project import copy_project, exit_on_failure, run, timed_stages
+from gzmorph.devtools.recipe import REAL_DATA
+from gzmorph.gz2.rule import CLASSES
 from gzmorph.paths import real_gz2
-
-REPO = Path(__file__).resolve().parents[1]
-STAGES = ("clean_labels", "split", "build_captions", "train_classifier", "train_captioner", "evaluate")
-CLASSES = ("spiral", "elliptical", "edge-on", "merger", "ambiguous")
-# What real data changes in params.yaml, whose defaults suit the 1,500-galaxy sample: on 4,000 galaxies,
-# three times the sample's epochs still gain (docs/results.md).
-REAL_DATA = {"train_classifier.epochs": "90"}
-
-
-def run(args: list[str], cwd: Path) -> str:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
-def project_copy(root: Path, data: Path, changes: dict[str, str]) -> None:
-    for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
-        shutil.copy(REPO / name, root / name)
-    for name in ("stages", "src", ".dvc"):
-        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache"))
-    set_params(root / "params.yaml", {"data.raw_dir": str(data.resolve()), **changes})
-    run(["git", "init", "-q"], root)
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-    run([*git, "add", "-A"], root)
-    run([*git, "commit", "-qm", "the benchmark's copy"], root)  # DVCLive reads HEAD
-
-
-def timed_stages(root: Path) -> dict[str, float]:
-    seconds = {}
-    for stage in STAGES:
-        start = time.perf_counter()
-        run(["dvc", "repro", "--single-item", stage], root)
-        seconds[stage] = time.perf_counter() - start
-    return seconds
 
 
 def report(root: Path, seconds: dict[str, float], other: Path | None) -> None:
@@ -75,7 +38,7 @@ def report(root: Path, seconds: dict[str, float], other: Path | None) -> None:
     print(f"references top3 share: {captioner['references']['top3_share']}")
     if other is not None:
         scores = json.loads(run([sys.executable, "-m", "gzmorph", "evaluate", "--data", str(other.resolve()),
-                                 "--models", "models"], root))
+                                 "--models", "models"], root).stdout)
         c = scores["classifier"]
         print(f"{other.name}: accuracy {c['accuracy']}, f1_weighted {c['f1_weighted']}, f1_macro {c['f1_macro']}, "
               f"vote_rmse {c['vote_rmse']} (constant {c['vote_rmse_constant']}), recall "
@@ -104,7 +67,8 @@ def main() -> None:
         root = args.keep
     else:
         root = Path(tempfile.mkdtemp(prefix="gzmorph-bench-"))
-    project_copy(root, args.data, {**REAL_DATA, **dict(args.set)})
+    copy_project(root, {"data.raw_dir": str(args.data.resolve()), **REAL_DATA, **dict(args.set)},
+                 message="the benchmark's copy")
     seconds = timed_stages(root)
     report(root, seconds, args.other if args.other.exists() else None)
     if not args.keep:
@@ -112,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_failure(main)

@@ -9,32 +9,19 @@ repository itself is left alone: the pushes and pulls run in throwaway folders t
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def load_s3_server():
-    spec = importlib.util.spec_from_file_location("s3_server", REPO / "scripts" / "s3_server.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from gzmorph.devtools import s3_server as s3
+from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, run
 
 
 def dvc(args: list[str], cwd: Path) -> float:
     """Wall seconds of one dvc command, which must succeed."""
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     start = time.perf_counter()
-    done = subprocess.run(["dvc", *args], cwd=cwd, env=env, capture_output=True, text=True)
-    if done.returncode:
-        sys.exit(f"dvc {' '.join(args)} failed in {cwd}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    run(["dvc", *args], cwd)
     return time.perf_counter() - start
 
 
@@ -45,12 +32,8 @@ def megabytes(folder: Path) -> float:
 def pipeline_copy(repo: Path, folder: Path, cache: Path, remote: dict, prefix: str) -> Path:
     """The pipeline's DVC files in a new git repository whose cache is ``cache``, the S3 remote its
     default: enough for `dvc push` and `dvc pull`, which go by dvc.lock's hashes."""
-    folder.mkdir()
-    for name in ("dvc.yaml", "dvc.lock", "params.yaml"):
-        shutil.copy(repo / name, folder / name)
-    (folder / ".dvc").mkdir()
-    shutil.copy(repo / ".dvc" / "config", folder / ".dvc" / "config")
-    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    copy_project(folder, names=("dvc.yaml", "dvc.lock", "params.yaml", ".dvc"), source=repo,
+                 message="the benchmark's copy")
     for setting in (["cache", "dir", "--local", str(cache)], ["remote", "default", "--local", "seaweedfs"],
                     ["remote", "modify", "--local", "seaweedfs", "endpointurl", remote["endpoint"]],
                     ["remote", "modify", "--local", "seaweedfs", "url", f"s3://{remote['bucket']}/{prefix}"],
@@ -69,7 +52,6 @@ def main() -> None:
     if not (repo / "dvc.lock").is_file():
         sys.exit(f"{repo / 'dvc.lock'} is missing: run `dvc repro` there first")
 
-    s3 = load_s3_server()
     with tempfile.TemporaryDirectory(prefix="bench_remote_") as tmp:
         tmp = Path(tmp)
         remote = {"port": s3.free_port(), "bucket": "bench", "key": "bench", "secret": "bench-secret-key"}
@@ -90,4 +72,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_failure(main)

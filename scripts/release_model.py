@@ -1,5 +1,5 @@
 """Remakes the released model (models/released): the whole pipeline on real GZ2 galaxies with the real-data
-recipe of benchmarks/bench_real.py, then its two models, the GalaxyIDs it used, its metrics and a model card
+recipe (gzmorph/devtools/real_data.yaml), then its two models, the GalaxyIDs it used, its metrics and a model card
 copied into the repository.
 
     python scripts/release_model.py [--data DIR] [--other DIR] [--keep DIR]
@@ -12,12 +12,10 @@ image release the released models are also scored on, for the card's limits.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,7 +24,10 @@ from pathlib import Path
 
 import yaml
 
-from gzmorph.models.card import IDS, METRICS, OTHER, RUN, card_files, model_card
+from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, run, timed_stages
+from gzmorph.devtools.recipe import REAL_DATA
+from gzmorph.devtools.release import MAX_BYTES, too_big
+from gzmorph.models.card import IDS, METRICS, OTHER, RUN, model_card
 from gzmorph.models.files import ClassifierRecord, load_record, save_record
 from gzmorph.models.folder import PIPELINE, ModelsFolder
 from gzmorph.params import set_params
@@ -36,26 +37,17 @@ from gzmorph.paths import (
     DATA_REPORT,
     PARAMS,
     SPLIT_REPORT,
-    SPLITS,
+    SPLIT_TABLE,
     real_gz2,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 RELEASE = ModelsFolder.released()  # in this clone: models/released, which pyproject.toml packs
 METRIC_FILES = (CLASSIFIER_METRICS, CAPTIONER_METRICS, DATA_REPORT, SPLIT_REPORT)
-MAX_BYTES = 5_000_000  # each file, so that git carries it without LFS
 
 
-def bench_real():
-    spec = importlib.util.spec_from_file_location("bench_real", REPO / "benchmarks" / "bench_real.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def train(bench, data: Path, root: Path) -> dict[str, float]:
-    bench.project_copy(root, data, bench.REAL_DATA)
-    return bench.timed_stages(root)
+def train(data: Path, root: Path) -> dict[str, float]:
+    copy_project(root, {"data.raw_dir": str(data.resolve()), **REAL_DATA}, message="the release's copy")
+    return timed_stages(root)
 
 
 def copy_outputs(root: Path, release: ModelsFolder, data: Path) -> None:
@@ -73,15 +65,15 @@ def copy_outputs(root: Path, release: ModelsFolder, data: Path) -> None:
     (release.root / METRICS).mkdir()
     for file in METRIC_FILES:
         shutil.copy(root / file, release.root / METRICS / file.name)
-    shutil.copy(root / SPLITS, release.root / IDS)
+    shutil.copy(root / SPLIT_TABLE, release.root / IDS)
     set_params(release.root / PARAMS.name, {"data.raw_dir": data.name}, source=root / PARAMS)
 
 
 def commit_state() -> str:
     """HEAD, and whether the code the copy takes differs from it: read before the copy is made."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "src", "stages", "params.yaml", "dvc.yaml"],
-                           cwd=REPO, capture_output=True, text=True).stdout.strip()
+    commit = run(["git", "rev-parse", "--short", "HEAD"], REPO, ok=None)
+    dirty = run(["git", "status", "--porcelain", "src", "stages", "params.yaml", "dvc.yaml"], REPO,
+                ok=None).stdout.strip()
     return commit.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
 
 
@@ -106,7 +98,7 @@ def score_other(release: ModelsFolder, other: Path) -> None:
     """The released models on another image release (all of its galaxies), as `gzmorph evaluate` scores them."""
     command = ["evaluate", "--data", str(other), "--models", str(release.root),
                "--output", str(release.root / METRICS / OTHER)]
-    done = subprocess.run([sys.executable, "-m", "gzmorph", *command], cwd=REPO, capture_output=True, text=True)
+    done = run([sys.executable, "-m", "gzmorph", *command], REPO, ok=None)
     if done.returncode != 0:
         sys.exit(f"gzmorph evaluate --data {other} failed:\n{done.stderr[-2000:]}")
 
@@ -122,22 +114,20 @@ def main() -> None:
     if not args.card:
         root = args.keep or Path(tempfile.mkdtemp(prefix="gzmorph-release-"))
         root.mkdir(parents=True, exist_ok=True)
-        # bench_real is loaded once: the code may change while the models train, and a second load
-        # would mix its new imports with the modules this process has already loaded.
-        bench, commit = bench_real(), commit_state()
-        seconds = train(bench, args.data, root)
+        commit = commit_state()
+        seconds = train(args.data, root)
         copy_outputs(root, release, args.data)
-        facts = run_facts(root, args.data, commit, bench.REAL_DATA, seconds)
+        facts = run_facts(root, args.data, commit, REAL_DATA, seconds)
         (release.root / RUN).write_text(json.dumps(facts, indent=2) + "\n")
         score_other(release, args.other)
         if not args.keep:
             shutil.rmtree(root)
     release.card.write_text(model_card(release))
-    too_big = [p for p in card_files(release) if p.stat().st_size > MAX_BYTES]
-    if too_big:
-        sys.exit(f"over {MAX_BYTES:,} bytes: {', '.join(map(str, too_big))}")
+    oversized = too_big(release)
+    if oversized:
+        sys.exit(f"over {MAX_BYTES:,} bytes: {', '.join(map(str, oversized))}")
     print(f"released -> {release.root}")
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_failure(main)

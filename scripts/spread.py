@@ -15,8 +15,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from check_reproducible import METRICS, REPO, clone, committed, rerun
-
+from gzmorph.devtools.project import REPO, exit_on_failure
+from gzmorph.devtools.reproduce import METRICS, clone, committed, rerun
 from gzmorph.params import set_params
 
 CONDITIONS = (
@@ -70,4 +70,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    exit_on_failure(main)

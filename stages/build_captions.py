@@ -7,13 +7,13 @@ from gzmorph.data.caption_files import REFERENCES, TOKENS, VOCAB, build_caption_
 from gzmorph.errors import cli
 from gzmorph.io import write_json
 from gzmorph.params import load_params
-from gzmorph.paths import CAPTIONS, LABELS, SPLITS
+from gzmorph.paths import CAPTIONS, LABELS, SPLIT_TABLE
 
 
 @cli
 def main():
     params = load_params()
-    references, vocab, tokens = build_caption_data(pd.read_csv(LABELS), pd.read_csv(SPLITS),
+    references, vocab, tokens = build_caption_data(pd.read_csv(LABELS), pd.read_csv(SPLIT_TABLE),
                                                    params.build_captions)
     CAPTIONS.mkdir(parents=True, exist_ok=True)
     write_json(CAPTIONS / REFERENCES, references)

@@ -11,16 +11,19 @@ from gzmorph.gz2.rule import CLASSES
 from gzmorph.inference.evaluation import example_rows, examples_table, score_models
 from gzmorph.inference.figures import confusion_png, gallery_png, gradcam_png
 from gzmorph.inference.gradcam import gradcam
-from gzmorph.inference.predict import load_models
 from gzmorph.io import write_json
 from gzmorph.models.folder import PIPELINE
+from gzmorph.models.loaded import load_models
 from gzmorph.params import load_params
 from gzmorph.paths import (
     CAPTIONER_METRICS,
     CAPTIONS,
     CLASSIFIER_METRICS,
     CONFUSION,
+    CONFUSION_FIGURE,
     EXAMPLES,
+    GALLERY,
+    GRADCAM_FIGURE,
     PLOTS,
     PROCESSED,
 )
@@ -45,16 +48,16 @@ def main():
     names = np.array(CLASSES)
     confusion = pd.DataFrame({"actual": names[test.classes], "predicted": names[scores.predicted]})
     confusion.to_csv(CONFUSION, index=False)
-    confusion_png(test.classes, scores.predicted, PLOTS / "confusion.png")
+    confusion_png(test.classes, scores.predicted, CONFUSION_FIGURE)
 
     rows = example_rows(test.classes, params.evaluate.examples_per_class)
     examples = examples_table(test, rows, scores.predicted, references, scores.generated)
     examples.to_csv(EXAMPLES, index=False)
     images = np.asarray(test.images[rows])
     gallery_png(images, [f"true {e.true_class}, predicted {e.predicted_class}\nreference: {e.reference}\n"
-                         f"beam: {e.beam}" for e in examples.itertuples()], PLOTS / "gallery.png")
+                         f"beam: {e.beam}" for e in examples.itertuples()], GALLERY)
     gradcam_png(images, gradcam(models.classifier.model, images, scores.predicted[rows]),
-                [f"{e.true_class} -> {e.predicted_class}" for e in examples.itertuples()], PLOTS / "gradcam.png")
+                [f"{e.true_class} -> {e.predicted_class}" for e in examples.itertuples()], GRADCAM_FIGURE)
     for name, metrics in (("classifier", scores.classifier), ("captioner", scores.captioner)):
         print(name, {k: v for k, v in metrics.items() if not isinstance(v, dict)})  # the headline figures
 

@@ -7,7 +7,7 @@ from gzmorph.data.splitting import assign_splits, pack_splits
 from gzmorph.errors import cli
 from gzmorph.io import write_json
 from gzmorph.params import load_params
-from gzmorph.paths import LABELS, PROCESSED, SPLIT_REPORT, SPLITS
+from gzmorph.paths import LABELS, PROCESSED, SPLIT_REPORT, SPLIT_TABLE
 
 
 @cli
@@ -21,7 +21,7 @@ def main():
                                split.workers)
     for problem in report.pop("problems"):
         print(f"dropped: {problem}")
-    kept.to_csv(SPLITS, index=False)
+    kept.to_csv(SPLIT_TABLE, index=False)
     write_json(SPLIT_REPORT, report)
     print(", ".join(f"{name}: {report[f'{name}_galaxies']}" for name in ("train", "val", "test")))
 

@@ -1,11 +1,12 @@
 """Shared by the tests that drive DVC: a tiny copy of the project, one reproduced tiny pipeline for the
-whole session (training it is the slow part), and the local S3 server of scripts/s3_server.py."""
+whole session (training it is the slow part), and the local S3 server of gzmorph.devtools.s3_server."""
 import secrets
 from pathlib import Path
 
 import pytest
 
-from helpers import UP_TO_DATE, commit, copy_project, load_script, run, tiny_project
+from gzmorph.devtools import s3_server as s3
+from helpers import UP_TO_DATE, commit, copy_project, run, tiny_project
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +51,6 @@ def pristine(tiny_baseline) -> Path:
 def s3_server(tmp_path_factory) -> dict:
     """SeaweedFS serving one bucket on 127.0.0.1, with throwaway keys; stopped by its PID at the end of
     the session, whatever the tests did."""
-    s3 = load_script("s3_server")
     folder = tmp_path_factory.mktemp("seaweedfs")
     server = {"port": s3.free_port(), "bucket": "gzmorph", "key": secrets.token_hex(8),
               "secret": secrets.token_hex(16)}

@@ -1,13 +1,10 @@
-"""What several test modules share: the tiny DVC project and the commands that drive it, small label
-tables and images for the cleaning tests, and a tiny learnable split for the training tests."""
+"""What several test modules share: the tiny DVC project and the commands that drive it (on
+gzmorph.devtools.project), small label tables and images for the cleaning tests, and a tiny learnable split
+for the training tests."""
 from __future__ import annotations
 
-import importlib.util
 import io
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,32 +14,25 @@ from PIL import Image
 
 from gzmorph.data.labels import DROP_REASONS
 from gzmorph.data.packed_splits import Split
+from gzmorph.devtools import project
+from gzmorph.devtools.project import REPO, STAGES, commit  # noqa: F401  (commit: for the tests)
+from gzmorph.devtools.project import environment as dvc_env  # noqa: F401  (the tests' name for it)
 from gzmorph.gz2.captions import CaptionConfig
 from gzmorph.gz2.rule import CLASSES, Rule
 from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, VOTE_COLUMNS
-from gzmorph.params import set_params
+from gzmorph.params import set_params  # noqa: F401  (for the tests that set params)
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
 # length_penalty 1: a one-epoch decoder's beam otherwise ends every caption at once, and tests comparing
 # captions would compare empty strings.
 TINY = {"train_classifier": {"epochs": 1, "width": 8}, "train_captioner": {"epochs": 1, "units": 32},
         "split": {"workers": 1}, "evaluate": {"examples_per_class": 1}, "inference": {"length_penalty": 1.0}}
-STAGES = ("clean_labels", "split", "build_captions", "train_classifier", "train_captioner", "evaluate")
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
 UP_TO_DATE = "Data and pipelines are up to date."
-
-
-def dvc_env() -> dict:
-    # The stages' `python` and `dvc` itself must be the venv's, whatever PATH pytest was started with.
-    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
 
 def run(args, cwd, ok: bool = True) -> str:
     """stdout + stderr of a command; ``ok`` says whether it must succeed or must fail."""
-    done = subprocess.run(args, cwd=cwd, env=dvc_env(), capture_output=True, text=True)
-    assert (done.returncode == 0) == ok, (f"{' '.join(args)} exited {done.returncode}:\n"
-                                          f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    done = project.run(args, cwd, ok=ok)
     return done.stdout + done.stderr
 
 
@@ -53,21 +43,13 @@ def stages_run(log: str) -> set[str]:
 
 def tiny_project(root: Path, n_galaxies: int = 160) -> Path:
     """A git + DVC repository holding the pipeline and the first galaxies of the sample, tiny params."""
-    for name in ("dvc.yaml", "params.yaml", ".dvcignore"):
-        shutil.copy(REPO / name, root / name)
-    for name in ("stages", "src", ".dvc"):
-        shutil.copytree(REPO / name, root / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "tmp", "cache", "config.local"))
     table = pd.read_csv(SAMPLE / "training_solutions_rev1.csv", dtype=str).head(n_galaxies)
     images = root / "data" / "sample" / "images_training_rev1"
     images.mkdir(parents=True)
     table.to_csv(root / "data" / "sample" / "training_solutions_rev1.csv", index=False)
     for galaxy in table["GalaxyID"]:
         shutil.copy(SAMPLE / "images_training_rev1" / f"{galaxy}.jpg", images)
-    set_params(root / "params.yaml", by_key(TINY))
-    run(["git", "init", "-q"], root)
-    commit(root, "tiny")
-    return root
+    return project.copy_project(root, by_key(TINY), message="tiny")
 
 
 def by_key(sections: dict[str, dict]) -> dict:
@@ -75,23 +57,11 @@ def by_key(sections: dict[str, dict]) -> dict:
     return {f"{section}.{name}": value for section, values in sections.items() for name, value in values.items()}
 
 
-def commit(root: Path, message: str) -> None:
-    run([*GIT, "add", "-A"], root)
-    run([*GIT, "commit", "-qm", message], root)
-
-
 def copy_project(source: Path, root: Path) -> Path:
     """Workspace, git history and DVC cache; .dvc/tmp holds locks and queue state of the source only."""
     shutil.copytree(source, root, symlinks=True, dirs_exist_ok=True,
                     ignore=lambda folder, names: ["tmp"] if Path(folder).name == ".dvc" else [])
     return root
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 TOLERANCE = 0.03

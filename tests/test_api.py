@@ -2,6 +2,7 @@
 command line's columns and the settings the models folder carries, whatever params.yaml lies around."""
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -116,3 +117,24 @@ def test_the_folders_settings_win_over_a_params_yaml_in_the_working_directory(tm
     settings = gzmorph.load().settings
     assert settings.clean_labels.rule == Rule() and settings.inference.beam_width == 5
     assert settings.inference.length_penalty == 0.7 and settings.inference.tta is True
+
+
+def test_predict_files_names_each_unreadable_file_and_draws_a_heat_map_per_readable_one(released, tmp_path):
+    from gzmorph.inference.predict import predict_files
+
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    rows, problems = predict_files([FILES[0], broken, FILES[1]], released.models, released.settings, batch_size=2,
+                                   gradcam_dir=tmp_path / "heat", embeddings=True)
+    assert rows["file"].tolist() == [str(FILES[0]), str(FILES[1])]
+    assert len(problems) == 1 and "broken.png" in problems[0]
+    assert [Path(p).name for p in rows["gradcam"]] == [f"{FILES[0].stem}.png", f"{FILES[1].stem}.png"]
+    assert all(Path(p).is_file() for p in rows["gradcam"]) and rows.filter(like="embedding_").shape[1] > 0
+
+
+def test_predict_files_with_nothing_readable_is_one_error(released, tmp_path):
+    from gzmorph.inference.predict import predict_files
+
+    (tmp_path / "a.jpg").write_bytes(b"")
+    with pytest.raises(gzmorph.GzmorphError, match="none of the 1 file"):
+        predict_files([tmp_path / "a.jpg"], released.models, released.settings, batch_size=4)

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from gzmorph.gz2.captions import build_vocab, encode_caption, vocab_index
-from gzmorph.inference.forward import Encoded, generate_captions
 from gzmorph.models.captioner import AttentionDecoder
+from gzmorph.models.forward import Encoded, generate_captions
 from gzmorph.params import CaptionerParams
 from gzmorph.training.captioner import fit_captioner, rows_of
 from helpers import logged

@@ -4,9 +4,9 @@ import pytest
 
 from gzmorph.errors import GzmorphError
 from gzmorph.gz2.captions import (
+    CAPTION_FEATURES,
     CLASS_PHRASES,
     END,
-    FEATURES,
     PAD,
     START,
     UNK,
@@ -71,7 +71,7 @@ def has_phrase(sentence: str, phrase: str) -> bool:
     return f" {phrase} " in f" {sentence} "
 
 
-FEATURE_ANSWERS = [(f, answer) for f in FEATURES for answer in f.phrases]
+FEATURE_ANSWERS = [(f, answer) for f in CAPTION_FEATURES for answer in f.phrases]
 
 
 @pytest.mark.parametrize("feature, answer", FEATURE_ANSWERS, ids=[f"{f.name}={a}" for f, a in FEATURE_ANSWERS])
@@ -111,7 +111,7 @@ def test_other_odd_feature_is_never_stated():
     (11, {1: split(1, 1, SURE), 2: split(2, 1, SURE), 4: split(4, 1, SURE)}),  # arm count with no arms
 ])
 def test_answers_off_the_confident_branch_are_not_stated(question, blocked_path):
-    feature = next(f for f in FEATURES if f.question.number == question)
+    feature = next(f for f in CAPTION_FEATURES if f.question.number == question)
     votes = votes_row({**blocked_path, question: split(question, 0, SURE)})
     assert feature.name not in stated_features(votes, CONFIG)
 

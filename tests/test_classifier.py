@@ -2,7 +2,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -10,8 +9,8 @@ import pandas as pd
 import pytest
 
 from gzmorph.gz2.tree import VOTE_COLUMNS, sum_errors
-from gzmorph.inference.forward import dihedral_views, predict_with_tta
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, TreeVotes, build_classifier, masked_mse
+from gzmorph.models.forward import dihedral_views, predict_with_tta
 from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.training.augment import training_augmentation
 from gzmorph.training.classifier import fit_classifier
@@ -69,23 +68,25 @@ def test_dvclive_logs_every_epoch_of_both_heads_and_their_validation_twins(tmp_p
     assert summary["step"] == 2 and summary["eval"]["loss"] == pytest.approx(history["val_loss"][-1], rel=1e-6)
 
 
-# Trains, saves and reloads a bfloat16 encoder in argv[1]. Run on TensorFlow's Eigen kernels: oneDNN's
-# bfloat16 convolution exists only on some CPUs (held to AVX2, oneDNN refuses it), and the test is about
-# the model's dtypes, not the kernels.
+# Trains, saves and reloads a bfloat16 encoder in argv[1], on the tiny splits saved there (train.npz, val.npz).
+# Run on TensorFlow's Eigen kernels: oneDNN's bfloat16 convolution exists only on some CPUs (held to AVX2,
+# oneDNN refuses it), and the test is about the model's dtypes, not the kernels.
 BFLOAT16 = """
 import sys
 from pathlib import Path
-import keras, numpy as np
-sys.path.insert(0, sys.argv[2])
-from helpers import tiny_split
+import keras, numpy as np, pandas as pd
+from gzmorph.data.packed_splits import Split
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, with_features
 from gzmorph.models.encoders import FEATURES
 from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.training.classifier import fit_classifier
 tmp_path = Path(sys.argv[1])
+def saved(name):
+    arrays = np.load(tmp_path / f"{name}.npz")
+    return Split(arrays["images"], pd.DataFrame({c: arrays[c] for c in arrays.files if c != "images"}))
 params = ClassifierParams(width=4, epochs=12, batch_size=16, learning_rate=0.01,
                           augment=Augmentation(shift=0.0, zoom=0.0), precision="mixed_bfloat16")
-train, val = tiny_split(96, 0), tiny_split(32, 1)
+train, val = saved("train"), saved("val")
 model, _ = fit_classifier(train, val, params, seed=0, curves=tmp_path / "curves")
 model.save(tmp_path / "model.keras")
 reloaded = keras.models.load_model(tmp_path / "model.keras", compile=False)
@@ -101,7 +102,10 @@ assert keras.config.dtype_policy().name == "float32"  # what the next model buil
 
 @pytest.mark.slow
 def test_a_bfloat16_encoder_trains_saves_and_reloads_with_float32_outputs(tmp_path):
-    done = subprocess.run([sys.executable, "-c", BFLOAT16, str(tmp_path), str(Path(__file__).parent)],
+    for name, split in (("train", tiny_split(96, 0)), ("val", tiny_split(32, 1))):
+        columns = {column: np.asarray(values.tolist()) for column, values in split.table.items()}  # no pickles
+        np.savez(tmp_path / f"{name}.npz", images=split.images, **columns)
+    done = subprocess.run([sys.executable, "-c", BFLOAT16, str(tmp_path)],
                           env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"}, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

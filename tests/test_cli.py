@@ -15,7 +15,7 @@ from gzmorph import __version__ as gzmorph_version
 from gzmorph.data.files import find_images
 from gzmorph.errors import EXIT_USER_ERROR, GzmorphError
 from gzmorph.gz2.rule import CLASSES
-from gzmorph.inference.output import heatmap_paths
+from gzmorph.inference.gradcam import heatmap_paths
 from helpers import REPO, SAMPLE
 
 SAMPLE_IMAGES = SAMPLE / "images_training_rev1"

@@ -73,6 +73,23 @@ def test_every_path_the_code_writes_is_declared_in_dvc_yaml():
     assert written - folders <= everything
 
 
+def test_every_path_dvc_yaml_declares_is_named_once_in_the_code():
+    """docs/architecture.md: the stages write the files gzmorph.paths names (models/: gzmorph.models.folder)."""
+    named = {str(value) for value in vars(paths).values() if isinstance(value, Path)}
+    named |= {str(models.PIPELINE.classifier), str(models.PIPELINE.captioner)}
+    for stage in PIPELINE.values():
+        produced = declared({key: value for key, value in stage.items() if key != "deps"})
+        assert produced <= named, produced - named
+
+
+def test_no_stage_script_spells_a_file_name_of_its_own():
+    for script in (REPO / "stages").glob("*.py"):
+        literals = [node.value for node in ast.walk(ast.parse(script.read_text()))
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+        file_names = [text for text in literals if Path(text).suffix in (".json", ".csv", ".png", ".npy", ".keras")]
+        assert not file_names, script
+
+
 def test_every_curve_dvc_yaml_draws_is_a_file_and_field_dvclive_writes():
     top = yaml.safe_load((REPO / "dvc.yaml").read_text())
     live = {str(paths.CLASSIFIER_CURVES), str(paths.CAPTIONER_CURVES)}

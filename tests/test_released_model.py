@@ -6,13 +6,13 @@ import json
 import pandas as pd
 import yaml
 
+from gzmorph.devtools.release import MAX_BYTES
 from gzmorph.gz2.tree import VOTE_COLUMNS
 from gzmorph.models.card import IDS, card_files, model_card
 from gzmorph.models.folder import ModelsFolder
-from helpers import REPO, load_script
+from helpers import REPO
 
 RELEASED = ModelsFolder.released()
-release = load_script("release_model")
 
 
 def test_the_released_model_is_the_repositorys_models_released_folder():
@@ -27,7 +27,7 @@ def test_the_card_is_what_the_released_files_make():
 def test_every_released_file_is_small_enough_for_git():
     files = card_files(RELEASED)
     assert {"classifier/model.keras", "captioner/model.keras"} <= {str(f.relative_to(RELEASED.root)) for f in files}
-    assert max(f.stat().st_size for f in files) < release.MAX_BYTES
+    assert max(f.stat().st_size for f in files) < MAX_BYTES
 
 
 def test_it_learnt_from_real_galaxies_listed_by_id_alone():

@@ -1,14 +1,15 @@
 """The same params give the same bytes: batch order, model files, and whole reruns of the training stages
-under other thread counts and a busy CPU (scripts/check_reproducible.py, the maintainer's check)."""
+under other thread counts and a busy CPU (gzmorph.devtools.reproduce, the maintainer's check)."""
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from gzmorph.devtools import reproduce
 from gzmorph.models.files import MODEL, CaptionerRecord, load_record
 from gzmorph.training.batches import Batches
-from helpers import captioner_record, copy_project, load_script
+from helpers import captioner_record, copy_project
 
 
 def epoch_rows(batches: Batches) -> list[int]:
@@ -67,8 +68,7 @@ def test_training_and_evaluate_rerun_byte_for_byte_with_other_thread_counts_on_a
     # The stages fix TensorFlow's threads per op to params.yaml's ``threads``, whatever the environment
     # asks; five threads in every other pool, with every core busy, stand in for another machine's cores
     # and load.
-    check = load_script("check_reproducible")
     root = copy_project(tiny_baseline, tmp_path / "rerun")
     threads = {"TF_NUM_INTRAOP_THREADS": "5", "TF_NUM_INTEROP_THREADS": "5", "OMP_NUM_THREADS": "5"}
-    check.rerun(root, threads, busy=True)
-    assert check.differences(root) == []
+    reproduce.rerun(root, threads, busy=True)
+    assert reproduce.differences(root) == []

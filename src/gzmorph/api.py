@@ -13,7 +13,7 @@ command line's one-line message.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,10 +21,12 @@ import numpy as np
 import pandas as pd
 
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
-from gzmorph.data.files import check_batch_size, find_images
+from gzmorph.data.files import find_images
 from gzmorph.errors import GzmorphError
-from gzmorph.inference.predict import Models, load_models, predict_arrays, predict_files
+from gzmorph.inference.predict import predict_arrays, predict_files
+from gzmorph.inference.table import MODELS
 from gzmorph.models.folder import ModelsFolder
+from gzmorph.models.loaded import Models, load_models
 from gzmorph.params import Params
 from gzmorph.threads import pin_threads
 
@@ -35,18 +37,16 @@ BATCH_SIZE = 512  # the command's default too
 class Predictor:
     """A models folder loaded once; ``predict`` as often as needed."""
 
-    def __init__(self, models: Models):
+    def __init__(self, models: Models, settings: Params | None = None):
         self.models = models
-        self.settings = models.settings()
-        if models.provenance["warning"]:
-            warnings.warn(models.provenance["warning"], stacklevel=3)
+        self.settings = settings or models.settings()
 
     def __repr__(self) -> str:
         about = self.models.provenance
         return f"Predictor(models={about['models']!r}, trained_on={about['trained_on']!r})"
 
     def predict(self, images: Images, tta: bool = False, embeddings: bool = False, batch_size: int = BATCH_SIZE,
-                path_column: str = "file") -> pd.DataFrame:
+                path_column: str = "file", gradcam: str | Path | None = None) -> pd.DataFrame:
         """One row per image: class, the five class probabilities, the vote fractions the model learnt, the
         caption (when loaded with captions), the models folder, and with ``embeddings`` the pooled encoder
         features (``embedding_0`` ...).
@@ -55,21 +55,30 @@ class Predictor:
         and left out); an (N, height, width, 3) or (N, height, width) uint8 array of full cut-outs of any
         size, cropped and resized as files are (the index is the array's row); or a DataFrame whose
         ``path_column`` names one file per row, its other columns (IDs) passed through.
-        ``tta`` averages over the 8 rotations and flips (8x slower)."""
-        check_batch_size(batch_size)
-        settings = self.settings.model_copy(update={"inference": replace(self.settings.inference, tta=tta)})
+        ``tta`` averages over the 8 rotations and flips (8x slower); ``gradcam`` names a folder for a Grad-CAM
+        PNG per file (a ``gradcam`` column)."""
         if isinstance(images, pd.DataFrame):
-            rows = self._table(images, path_column, settings, batch_size, embeddings)
-        elif isinstance(images, np.ndarray):
+            return self._table(images, path_column, tta, embeddings, batch_size)
+        if isinstance(images, np.ndarray):
+            settings = self._with_tta(tta)
             rows = predict_arrays(checked_array(images), self.models, settings, batch_size, embeddings)
-        else:
-            patterns = [images] if isinstance(images, str | Path) else list(images)
-            paths = find_images([str(pattern) for pattern in patterns])
-            rows, _ = predict_files(paths, self.models, settings, batch_size, embeddings=embeddings)
-        return rows.assign(models=self.models.folder.name)
+            return rows.assign(**{MODELS: self.models.folder.name})
+        patterns = [images] if isinstance(images, str | Path) else list(images)
+        return self.predict_paths(find_images([str(pattern) for pattern in patterns]), tta, embeddings, batch_size,
+                                  gradcam)
 
-    def _table(self, table: pd.DataFrame, path_column: str, settings: Params, batch_size: int,
-               embeddings: bool) -> pd.DataFrame:
+    def predict_paths(self, paths: list[Path], tta: bool = False, embeddings: bool = False,
+                      batch_size: int = BATCH_SIZE, gradcam: str | Path | None = None) -> pd.DataFrame:
+        """``predict`` for image files already found (``gzmorph predict`` finds them before TensorFlow loads)."""
+        settings = self._with_tta(tta)
+        rows, _ = predict_files(paths, self.models, settings, batch_size, gradcam, embeddings)
+        return rows.assign(**{MODELS: self.models.folder.name})
+
+    def _with_tta(self, tta: bool) -> Params:
+        return self.settings.model_copy(update={"inference": replace(self.settings.inference, tta=tta)})
+
+    def _table(self, table: pd.DataFrame, path_column: str, tta: bool, embeddings: bool,
+               batch_size: int) -> pd.DataFrame:
         """The table's rows whose file could be read, each with its predictions after its own columns."""
         if path_column not in table.columns:
             raise GzmorphError(f"the table has no {path_column!r} column of image files; name it with path_column=")
@@ -77,20 +86,32 @@ class Predictor:
         for path in paths:
             if not path.is_file():
                 raise GzmorphError(f"{path}: no such file (in the table's {path_column!r} column)")
-        rows, _ = predict_files(paths, self.models, settings, batch_size, embeddings=embeddings)
+        rows = self.predict_paths(paths, tta, embeddings, batch_size)
         kept = table.loc[read_rows(paths, list(rows["file"]))]
         return pd.concat([kept, rows.drop(columns="file").set_axis(kept.index)], axis=1)
 
 
-def load(models: str | Path | None = None, captions: bool = True) -> Predictor:
+def load(models: str | Path | None = None, captions: bool = True, params: Params | None = None,
+         report: Callable[[str], None] | None = None) -> Predictor:
     """The models in the folder ``models`` (one holding classifier/ and captioner/, such as a clone's
     ``models``), or the released model, trained on real GZ2 galaxies, when None; ``captions=False`` skips the
-    captioner (faster)."""
+    captioner (faster). ``params`` answers with its settings instead of the folder's. ``report`` takes a line
+    naming the models and what they learnt from, and any warning; without it, a warning is a Python warning."""
     try:
-        pin_threads(Params().threads)  # the command's and the evaluate stage's arithmetic: the same answers
+        pin_threads((params or Params()).threads)  # the evaluate stage's arithmetic: the same answers
     except RuntimeError:
         pass  # TensorFlow already ran in this process, on its own thread count; answers may differ in the last bits
-    return Predictor(load_models(ModelsFolder.named(models), captions=captions))
+    loaded = load_models(ModelsFolder.named(models), captions=captions)
+    about = loaded.provenance
+    if report:
+        report(f"models: {about['models']} (trained on {about['trained_on']})")
+        if params is not None:
+            report("settings: from --params, not the models folder's own")
+    if about["warning"] and report:
+        report(f"warning: {about['warning']}")
+    elif about["warning"]:
+        warnings.warn(about["warning"], stacklevel=2)
+    return Predictor(loaded, params)
 
 
 def predict(images: Images, models: str | Path | None = None, tta: bool = False, captions: bool = True,

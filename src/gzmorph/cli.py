@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from gzmorph.errors import cli
@@ -68,40 +67,41 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_predict(args: argparse.Namespace) -> None:
     # Cheap checks first, before TensorFlow loads (seconds): these modules do not import it.
-    from gzmorph.data.files import check_batch_size, find_images
-    from gzmorph.inference.output import check_output
+    from gzmorph.data.decoding import check_batch_size
+    from gzmorph.data.files import find_images
+    from gzmorph.inference.table import check_output, write_predictions
+    from gzmorph.params import load_params
 
     output = check_output(args.output)
     check_batch_size(args.batch_size)
     paths = find_images(args.paths)
-    override = overriding_params(args.params)
+    override = load_params(args.params) if args.params else None
 
-    models = loaded_models(args.models, override, captions=args.captions)
-    from gzmorph.inference.output import write_predictions
-    from gzmorph.inference.predict import predict_files
+    from gzmorph.api import load
 
-    settings = override or models.settings()
-    settings = settings.model_copy(update={"inference": replace(settings.inference, tta=args.tta)})
-    rows, problems = predict_files(paths, models, settings, args.batch_size, args.gradcam, args.embeddings)
-    write_predictions(rows, output, models.vote_columns, models.provenance)
-    skipped = f", skipped {len(problems)} unreadable" if problems else ""
-    print(f"predicted {len(rows)} image(s){skipped} -> {output}", file=sys.stderr)
+    predictor = load(args.models, args.captions, override, report=say)
+    rows = predictor.predict_paths(paths, args.tta, args.embeddings, args.batch_size, args.gradcam)
+    write_predictions(rows, output, predictor.models.vote_columns, predictor.models.provenance)
+    skipped = len(paths) - len(rows)
+    print(f"predicted {len(rows)} image(s)" + (f", skipped {skipped} unreadable" if skipped else "") + f" -> {output}",
+          file=sys.stderr)
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
     from gzmorph.data.files import kaggle_layout
-    from gzmorph.params import Params
+    from gzmorph.params import Params, load_params
 
-    override = overriding_params(args.params)
+    override = load_params(args.params) if args.params else None
     layout = (override or Params()).data
     kaggle_layout(args.data, layout.images, layout.solutions)  # a wrong folder is named before TensorFlow loads
 
-    models = loaded_models(args.models, override)
+    from gzmorph.api import load
     from gzmorph.inference.evaluation import evaluate_folder
     from gzmorph.io import write_json
 
-    metrics = {**models.provenance, **evaluate_folder(args.data, models, override or models.settings(),
-                                                      report=lambda line: print(line, file=sys.stderr))}
+    predictor = load(args.models, params=override, report=say)
+    metrics = {**predictor.models.provenance, **evaluate_folder(args.data, predictor.models, predictor.settings,
+                                                                report=say)}
     if args.output:
         write_json(args.output, metrics)
     print(json.dumps(metrics, indent=2))
@@ -114,30 +114,5 @@ def run_card(args: argparse.Namespace) -> None:
     print(model_card(ModelsFolder.named(args.models)), end="")
 
 
-def overriding_params(path: Path | None):
-    """The params file a user named, read and checked before TensorFlow loads; None: the folder's settings."""
-    if path is None:
-        return None
-    from gzmorph.params import load_params
-
-    return load_params(path)
-
-
-def loaded_models(folder: Path | None, override, captions: bool = True):
-    """TensorFlow on the evaluate stage's threads, then the models, with a line naming them, what they learnt
-    from and where the settings come from; one more, a warning, when they learnt from the sample."""
-    import gzmorph.quiet_tensorflow  # noqa: F401  (before the modules that load TensorFlow: no start-up lines)
-    from gzmorph.inference.predict import load_models
-    from gzmorph.models.folder import ModelsFolder
-    from gzmorph.params import Params
-    from gzmorph.threads import pin_threads
-
-    pin_threads((override or Params()).threads)  # the evaluate stage's arithmetic: the same image, the same answer
-    models = load_models(ModelsFolder.named(folder), captions=captions)
-    about = models.provenance
-    print(f"models: {about['models']} (trained on {about['trained_on']})", file=sys.stderr)
-    if override is not None:
-        print("settings: from --params, not the models folder's own", file=sys.stderr)
-    if about["warning"]:
-        print(f"warning: {about['warning']}", file=sys.stderr)
-    return models
+def say(line: str) -> None:
+    print(line, file=sys.stderr)

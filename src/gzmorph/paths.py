@@ -6,7 +6,7 @@ from pathlib import Path
 PARAMS = Path("params.yaml")
 SAMPLE = Path("data/sample")  # the embedded synthetic sample, the default data
 LABELS = Path("data/interim/labels.csv")
-SPLITS = Path("data/interim/splits.csv")
+SPLIT_TABLE = Path("data/interim/splits.csv")  # each galaxy's split
 PROCESSED = Path("data/processed")
 CAPTIONS = Path("data/captions")
 MODELS = Path("models")  # the pipeline's models folder; its layout: gzmorph.models.folder
@@ -21,7 +21,10 @@ LIVE = Path("dvclive")
 CLASSIFIER_CURVES = LIVE / "train_classifier"
 CAPTIONER_CURVES = LIVE / "train_captioner"
 CONFUSION = PLOTS / "confusion.csv"
+CONFUSION_FIGURE = PLOTS / "confusion.png"
 EXAMPLES = PLOTS / "examples.csv"
+GALLERY = PLOTS / "gallery.png"
+GRADCAM_FIGURE = PLOTS / "gradcam.png"
 
 
 def is_sample(raw_dir: str | Path) -> bool:

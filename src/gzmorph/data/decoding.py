@@ -1,4 +1,5 @@
-"""Decode one galaxy image into a model-ready array: centre crop, resize, 8-bit RGB.
+"""Decode galaxy images into model-ready arrays: centre crop, resize, 8-bit RGB. One file or array at a
+time, and many files in order, a batch at a time or into a split's pack (gzmorph.data.packing).
 
 The crop is given in pixels of Kaggle's 424x424 frame (Dieleman et al. 2015 keep the central 207 px);
 images of any other size keep the same fraction of their shorter side, so a user's own cutouts are
@@ -8,9 +9,15 @@ EXIF orientation is ignored on purpose: a galaxy has no up, and the crop is cent
 """
 from __future__ import annotations
 
+import math
 import struct
 import warnings
 import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from itertools import islice
+from multiprocessing.pool import Pool, ThreadPool
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,6 +43,8 @@ REDUCING_GAP = 3.0
 # What Pillow raises on a bad file varies by format and by where the damage is.
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error, zlib.error)
 TOO_LARGE = (Image.DecompressionBombWarning, Image.DecompressionBombError)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")  # preference order when a galaxy has several
 
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
@@ -200,3 +209,79 @@ def error_reason(error: BaseException) -> str:
     elif isinstance(error, OSError) and error.strerror:
         message = error.strerror
     return message or type(error).__name__
+
+
+# --- many files, in order -----------------------------------------------------------------------------
+
+# Threads decode the next batch while TensorFlow works on this one (Pillow releases the GIL); unlike
+# worker processes they cost nothing to start. Decoding (~0.6 ms an image) is not the bottleneck.
+DECODE_THREADS = 2
+
+
+class DecodedFiles(NamedTuple):
+    paths: list[Path]  # the files that decoded, in input order
+    images: np.ndarray  # (len(paths), pixels, pixels, 3) uint8
+    problems: list[str]  # one line per file that did not, naming it
+
+
+def decode_or_reason(path: Path, crop: int, pixels: int) -> np.ndarray | str:
+    """Runs in a worker: the pixels, or the one-line reason the file is unusable (picklable either way)."""
+    try:
+        return load_galaxy(path, crop, pixels)
+    except UnreadableImage as error:
+        return str(error)
+
+
+def decode_in_order(pool: Pool, decode: Callable[[Path], np.ndarray | str], paths: list[Path],
+                    batch: int, workers: int) -> Iterator[np.ndarray | str]:
+    """Like pool.imap over all paths, but with at most two batches in flight.
+
+    A single imap queues every path at once, and if the workers outpace the writer (fast decodes,
+    a slow disk) their results pile up in this process without limit. Queuing the next batch before
+    draining the current one keeps the workers busy and bounds what waits here.
+    """
+    in_flight: deque = deque()
+    for start in range(0, len(paths), batch):
+        batch_paths = paths[start:start + batch]
+        in_flight.append(pool.imap(decode, batch_paths, chunksize=chunk_size(len(batch_paths), workers)))
+        if len(in_flight) == 2:
+            yield from in_flight.popleft()
+    while in_flight:
+        yield from in_flight.popleft()
+
+
+def chunk_size(n_images: int, workers: int) -> int:
+    """Large enough that inter-process messaging is cheap, small enough that every worker stays busy."""
+    return max(1, min(64, math.ceil(n_images / (workers * 16))))
+
+
+def check_batch_size(batch_size: int) -> int:
+    if batch_size < 1:
+        raise GzmorphError(f"the batch size must be at least 1, got {batch_size}")
+    return batch_size
+
+
+def decoded_batches(paths: list[Path], crop: int, pixels: int, batch_size: int) -> Iterator[DecodedFiles]:
+    """``paths`` decoded (centre crop, resize) in batches; the next batch decodes while this one is used."""
+    check_batch_size(batch_size)
+    decode = partial(decode_or_reason, crop=crop, pixels=pixels)
+    with ThreadPool(DECODE_THREADS) as pool:
+        results = decode_in_order(pool, decode, paths, batch_size, DECODE_THREADS)
+        for start in range(0, len(paths), batch_size):
+            batch_paths = paths[start:start + batch_size]
+            yield collect(batch_paths, islice(results, len(batch_paths)), pixels)
+
+
+def collect(paths: list[Path], results: Iterable[np.ndarray | str], pixels: int) -> DecodedFiles:
+    """The batch of the images that decoded; a result that is a string says why its file did not."""
+    kept, images, problems = [], [], []
+    for path, result in zip(paths, results):
+        if isinstance(result, str):
+            problems.append(result)
+        else:
+            images.append(result)
+            kept.append(path)
+    stacked = np.stack(images) if images else np.zeros((0, pixels, pixels, 3), np.uint8)
+    return DecodedFiles(kept, stacked, problems)
+
+

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from gzmorph.data.decoding import unreadable_reason
+from gzmorph.data.decoding import IMAGE_SUFFIXES, unreadable_reason
 from gzmorph.errors import GzmorphError
 from gzmorph.gz2.rule import CLASSES, Rule, classify, missing_rule_questions
 from gzmorph.gz2.tree import ID_COLUMN, QUESTIONS, VOTE_COLUMNS, present_questions, sum_errors
@@ -56,7 +56,6 @@ DROP_HINTS: dict[str, str] = {
     "unreadable_image": "each image must be an intact JPEG or PNG; re-download or re-export the damaged files",
 }
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")  # preference order when a galaxy has several
 PROGRESS_MIN_IMAGES = 1000  # below this the image check takes well under a second: no progress bar
 
 # Byte-order marks, longest first: the UTF-32 LE mark starts with the UTF-16 LE one.

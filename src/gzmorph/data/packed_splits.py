@@ -12,7 +12,7 @@ from gzmorph.errors import GzmorphError
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.gz2.tree import ID_COLUMN, VOTE_COLUMNS
 
-SPLITS = ("train", "val", "test")
+SPLIT_NAMES = ("train", "val", "test")
 
 
 @dataclass

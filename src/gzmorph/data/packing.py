@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections import deque
-from collections.abc import Callable, Iterator
 from functools import partial
 from multiprocessing.pool import Pool
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 from tqdm import tqdm
 
-from gzmorph.data.decoding import UnreadableImage, check_geometry, load_galaxy
+from gzmorph.data.decoding import check_geometry, decode_in_order, decode_or_reason
 from gzmorph.errors import GzmorphError
 
 WINDOW_BYTES = 32 * 1024 * 1024
@@ -62,32 +60,6 @@ def pack_images(paths: list[Path], out_file: Path, crop: int, pixels: int, worke
     return Packed(usable, problems)
 
 
-def decode_in_order(pool: Pool, decode: Callable[[Path], np.ndarray | str], paths: list[Path],
-                    batch: int, workers: int) -> Iterator[np.ndarray | str]:
-    """Like pool.imap over all paths, but with at most two batches in flight.
-
-    A single imap queues every path at once, and if the workers outpace the writer (fast decodes,
-    a slow disk) their results pile up in this process without limit. Queuing the next batch before
-    draining the current one keeps the workers busy and bounds what waits here.
-    """
-    in_flight: deque = deque()
-    for start in range(0, len(paths), batch):
-        batch_paths = paths[start:start + batch]
-        in_flight.append(pool.imap(decode, batch_paths, chunksize=chunk_size(len(batch_paths), workers)))
-        if len(in_flight) == 2:
-            yield from in_flight.popleft()
-    while in_flight:
-        yield from in_flight.popleft()
-
-
-def decode_or_reason(path: Path, crop: int, pixels: int) -> np.ndarray | str:
-    """Runs in a worker: the pixels, or the one-line reason the file is unusable (picklable either way)."""
-    try:
-        return load_galaxy(path, crop, pixels)
-    except UnreadableImage as error:
-        return str(error)
-
-
 def check_workers(workers: int) -> None:
     if workers < 1:
         raise GzmorphError(f"the number of image decoding workers must be at least 1, got {workers}")
@@ -95,11 +67,6 @@ def check_workers(workers: int) -> None:
 
 def decoding_pool(workers: int) -> Pool:
     return multiprocessing.get_context(START_METHOD).Pool(workers)
-
-
-def chunk_size(n_images: int, workers: int) -> int:
-    """Large enough that inter-process messaging is cheap, small enough that every worker stays busy."""
-    return max(1, min(64, math.ceil(n_images / (workers * 16))))
 
 
 def create_array(out_file: Path, shape: tuple[int, ...]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gzmorph.data.packed_splits import SPLITS, split_paths
+from gzmorph.data.packed_splits import SPLIT_NAMES, split_paths
 from gzmorph.data.packing import Packed, drop_unusable_rows, pack_images
 from gzmorph.errors import GzmorphError
 from gzmorph.gz2.rule import CLASSES
@@ -31,7 +31,7 @@ def assign_splits(labels: pd.DataFrame, val_fraction: float, test_fraction: floa
         split[rows[n_test:n_test + n_val]] = "val"
         split[rows[n_test + n_val:]] = "train"
     table["split"] = split
-    missing = [name for name in SPLITS if not (table["split"] == name).any()]
+    missing = [name for name in SPLIT_NAMES if not (table["split"] == name).any()]
     if missing:
         raise GzmorphError(f"too few galaxies ({len(table)}) to fill the {', '.join(missing)} split; "
                            "add data or change split.val_fraction / split.test_fraction")
@@ -46,7 +46,7 @@ def pack_splits(labels: pd.DataFrame, assignment: pd.DataFrame, image_dir: Path,
     named in ``problems``, so that nothing is dropped silently.
     """
     kept, report, problems = [], {}, []
-    for name in SPLITS:
+    for name in SPLIT_NAMES:
         ids = assignment.loc[assignment["split"] == name, ID_COLUMN]
         rows, packed = pack_split(labels.set_index(ID_COLUMN).loc[ids].reset_index(), image_dir, out_dir, name,
                                   crop, pixels, workers)

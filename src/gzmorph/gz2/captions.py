@@ -40,7 +40,7 @@ odd            Class8.1-8.7           Class6.1 >= odd_min             with a rin
 =============  =====================  ==============================  ======================================
 
 Each galaxy gets ``phrasings`` references with the same content: phrasing k uses the k-th synonym of
-every phrase (``FEATURES``, ``CLASS_PHRASES``), and the last one lists the clauses in reverse order.
+every phrase (``CAPTION_FEATURES``, ``CLASS_PHRASES``), and the last one lists the clauses in reverse order.
 Phrasing 0 is the canonical caption. Captions are lower case, with words and commas separated by single
 spaces, so ``sentence.split()`` is the tokeniser everywhere.
 """
@@ -97,7 +97,7 @@ def _feature(name: str, number: int, phrases: dict[str, tuple[str, ...]]) -> Fea
     return Feature(name, QUESTION_BY_NUMBER[number], phrases)
 
 
-FEATURES: tuple[Feature, ...] = (
+CAPTION_FEATURES: tuple[Feature, ...] = (
     _feature("shape", 1, {
         "smooth": ("with a smooth light profile", "smooth looking", "of smooth appearance"),
         "features or disk": ("showing features or a disk", "with visible structure", "featured or disky"),
@@ -154,8 +154,8 @@ FEATURES: tuple[Feature, ...] = (
         "dust lane": ("with a dust lane", "crossed by a dust lane", "showing a dust lane"),
     }),
 )
-FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
-FEATURE_BY_QUESTION: dict[int, Feature] = {f.question.number: f for f in FEATURES}
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in CAPTION_FEATURES)
+FEATURE_BY_QUESTION: dict[int, Feature] = {f.question.number: f for f in CAPTION_FEATURES}
 ODD_GATE_QUESTION = 6  # "anything odd?" has no clause of its own; Class6.1 gates question 8 via odd_min
 
 # Indexed like gzmorph.gz2.rule.CLASSES: spiral, elliptical, edge-on, merger, ambiguous.
@@ -202,7 +202,7 @@ def _confident_answer(votes: pd.Series, question: Question, config: CaptionConfi
 def stated_features(votes: pd.Series, config: CaptionConfig = CaptionConfig()) -> dict[str, str]:
     """Feature name -> the answer a caption states, for each feature of a galaxy whose threshold is met."""
     stated: dict[str, str] = {}
-    for feature in FEATURES:  # parents come before children, so the branch test sees its parent's answer
+    for feature in CAPTION_FEATURES:  # parents come before children, so the branch test sees its parent's answer
         if not set(feature.question.columns) <= set(votes.index):
             continue
         if not _branch_taken(votes, feature, stated, config):
@@ -214,7 +214,7 @@ def stated_features(votes: pd.Series, config: CaptionConfig = CaptionConfig()) -
 
 
 def _sentence(class_index: int, features: dict[str, str], phrasing: int) -> str:
-    clauses = [f.phrases[features[f.name]][phrasing] for f in FEATURES if f.name in features]
+    clauses = [f.phrases[features[f.name]][phrasing] for f in CAPTION_FEATURES if f.name in features]
     if phrasing == SYNONYMS - 1:
         clauses.reverse()  # the last phrasing also varies the clause order
     words = [CLASS_PHRASES[class_index][phrasing]]
@@ -247,7 +247,7 @@ def as_sentence(caption: str) -> str:
 def _phrase_index() -> dict[tuple[str, ...], tuple[str, str]]:
     """Every phrase's tokens -> (feature, answer); phrases must not be shared between answers."""
     index: dict[tuple[str, ...], tuple[str, str]] = {}
-    for feature in FEATURES:
+    for feature in CAPTION_FEATURES:
         for answer, phrases in feature.phrases.items():
             for phrase in phrases:
                 key = tuple(phrase.split())

@@ -38,7 +38,8 @@ from gzmorph.inference.metrics import (
     variety,
     vote_rmse,
 )
-from gzmorph.inference.predict import Models, Predictions, caption_outputs, predict_images
+from gzmorph.models.forward import captions_from
+from gzmorph.models.loaded import Models, Predictions, predict_images
 from gzmorph.params import Params
 
 SPLIT_NAME = "test"  # a folder is packed, then read back as the evaluate stage reads its split
@@ -125,7 +126,7 @@ def score_captioner(models: Models, predictions: Predictions, split: Split, refe
     votes = split.table[split.vote_columns]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
     generated = {
-        "greedy": caption_outputs(models, predictions.outputs, beam_width=1, length_penalty=0.0),
+        "greedy": captions_from(models.captioner, predictions.outputs, beam_width=1, length_penalty=0.0),
         "beam": predictions.captions,
         "most_frequent": [models.captioner.record.most_frequent_caption] * len(refs),
         "templates": [c[0] for c in table_captions(

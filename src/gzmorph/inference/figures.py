@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import ConfusionMatrixDisplay  # noqa: E402
 
 from gzmorph.gz2.rule import CLASSES  # noqa: E402
-from gzmorph.inference.output import heatmap_overlay  # noqa: E402
+from gzmorph.inference.gradcam import heatmap_overlay  # noqa: E402
 
 
 def confusion_png(true, predicted, path: Path) -> None:

@@ -13,6 +13,7 @@ from gzmorph.models.beam import beam_search, greedy_decode
 from gzmorph.models.captioner import AttentionDecoder, StepFunction
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, with_features
 from gzmorph.models.encoders import FEATURES
+from gzmorph.models.files import Trained
 
 
 def dihedral_views(images: np.ndarray) -> list[np.ndarray]:
@@ -65,6 +66,12 @@ def predict_with_features(predictor: keras.Model, images, tta: bool) -> dict:
     return predict_with_tta(predictor, np.asarray(images), tta, unaveraged=(FEATURES,))
 
 
+def pooled_features(outputs: dict) -> np.ndarray:
+    """The encoder's feature map averaged over its positions, one vector an image: what the classifier's heads
+    read, and an embedding for similarity search and clustering."""
+    return outputs[FEATURES].astype(np.float32).mean(axis=(1, 2))
+
+
 def encoded_from(outputs: dict) -> Encoded:
     summary = np.concatenate([outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT]], axis=1).astype(np.float32)
     return Encoded(outputs[FEATURES], summary)
@@ -73,6 +80,14 @@ def encoded_from(outputs: dict) -> Encoded:
 def encode_images(classifier: keras.Model, images, tta: bool) -> Encoded:
     """Features and summary of ``images``; the encoder stays frozen while the decoder learns."""
     return encoded_from(predict_with_features(with_features(classifier), images, tta))
+
+
+def captions_from(captioner: Trained, outputs: dict, beam_width: int, length_penalty: float) -> list[str]:
+    """Captions decoded from the forward pass's outputs by a trained captioner: greedy when ``beam_width`` is
+    1, beam search otherwise."""
+    record = captioner.record
+    return generate_captions(captioner.model, encoded_from(outputs), record.vocab, record.max_len, beam_width,
+                             length_penalty)
 
 
 def generate_captions(decoder: AttentionDecoder, encoded: Encoded, vocab: list[str], max_len: int,

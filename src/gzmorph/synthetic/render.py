@@ -332,7 +332,7 @@ COMPONENTS = {
     "elliptical": (add_bulge,),
     "lenticular": (add_disk, add_bulge),
     "spiral": (add_disk, add_bar, add_bulge),
-    "edge_on": (add_disk, add_bulge, add_dust_lane),
+    "edge-on": (add_disk, add_bulge, add_dust_lane),
     "merger": (add_disk, add_bulge, add_companion, add_tidal_features),
     "irregular": (add_irregular,),
     "star": (add_central_star,),

@@ -39,7 +39,7 @@ MAX_GALAXIES = (999999 - FIRST_ID) // (ID_GAPS[1] - 1)  # keeps every ID six dig
 # How often each kind of galaxy is drawn. Mergers and edge-on disks are commoner than in GZ2 so that
 # every class has enough examples to learn from; lenticulars, irregulars and stars feed "ambiguous".
 KIND_SHARES = {
-    "spiral": 0.40, "elliptical": 0.21, "edge_on": 0.13, "merger": 0.14,
+    "spiral": 0.40, "elliptical": 0.21, "edge-on": 0.13, "merger": 0.14,
     "lenticular": 0.06, "irregular": 0.035, "star": 0.025,
 }
 
@@ -108,7 +108,7 @@ def draw_edge_on(rng, **conditions) -> Morphology:
     radius = log_uniform(rng, 11.0, 32.0)
     shape = str(rng.choice(["rounded", "boxy", "none"], p=[0.5, 0.2, 0.3]))
     return Morphology(
-        kind="edge_on", radius=radius, flux=disk_flux(rng, radius) * 0.6, axis_ratio=rng.uniform(0.07, 0.2),
+        kind="edge-on", radius=radius, flux=disk_flux(rng, radius) * 0.6, axis_ratio=rng.uniform(0.07, 0.2),
         bulge_shape=shape, bulge_fraction=0.0 if shape == "none" else rng.uniform(0.12, 0.45),
         bulge_radius=radius * rng.uniform(0.25, 0.5), sersic_index=rng.uniform(1.5, 3.5),
         bulge_axis_ratio=rng.uniform(0.5, 0.75) if shape == "boxy" else rng.uniform(0.6, 0.9),
@@ -149,7 +149,7 @@ def draw_star(rng, **conditions) -> Morphology:
 
 
 DRAW_KIND = {
-    "spiral": draw_spiral, "elliptical": draw_elliptical, "edge_on": draw_edge_on, "merger": draw_merger,
+    "spiral": draw_spiral, "elliptical": draw_elliptical, "edge-on": draw_edge_on, "merger": draw_merger,
     "lenticular": draw_lenticular, "irregular": draw_irregular, "star": draw_star,
 }
 

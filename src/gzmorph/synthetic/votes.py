@@ -138,7 +138,7 @@ def smooth_or_features(m: Morphology) -> tuple[float, ...]:
         return (0.45, 0.52, 0.03)
     if m.kind == "irregular":
         return (0.22, 0.72, 0.06)
-    if m.kind == "edge_on":
+    if m.kind == "edge-on":
         return (0.12, 0.86, 0.02)
     structure = min(1.0, 1.6 * m.arm_strength + (0.3 if m.bar else 0.0)) if m.kind == "spiral" else 0.1
     features = 0.55 + 0.45 * structure - 0.2 * m.bulge_fraction
@@ -150,7 +150,7 @@ def edge_on_answer(m: Morphology) -> tuple[float, ...]:
     """Q2: the thinner the projected disk, the more say edge-on."""
     if m.kind in ("elliptical", "star", "irregular"):
         return (0.08, 0.92)
-    if m.kind == "edge_on":
+    if m.kind == "edge-on":
         return (0.95, 0.05)
     thin = 1 / (1 + np.exp((m.axis_ratio - 0.3) / 0.05))
     return (0.05 + 0.9 * thin, 0.95 - 0.9 * thin)
@@ -203,7 +203,7 @@ def roundness_answer(m: Morphology) -> tuple[float, ...]:
 
 def edge_on_bulge_answer(m: Morphology) -> tuple[float, ...]:
     """Q9: rounded, boxy or no bulge on an edge-on disk."""
-    if m.kind != "edge_on":
+    if m.kind != "edge-on":
         return GUESSES[9]
     order = ("rounded", "boxy", "none")
     weights = np.full(3, 0.08)

@@ -1,6 +1,6 @@
 """Training augmentation: galaxies have no preferred orientation, and their apparent size varies, so
 the model sees random rotations, flips, shifts and zooms (Keras random layers, active only while
-training). Evaluation averages over the 8 rotations and flips instead (gzmorph.inference.forward).
+training). Evaluation averages over the 8 rotations and flips instead (gzmorph.models.forward).
 """
 from __future__ import annotations
 

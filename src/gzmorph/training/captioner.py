@@ -7,10 +7,10 @@ import keras
 import numpy as np
 
 from gzmorph.data.packed_splits import Split
-from gzmorph.inference.forward import Encoded, encode_images
 from gzmorph.inference.metrics import most_frequent_caption
 from gzmorph.models.captioner import AttentionDecoder, compile_decoder
 from gzmorph.models.files import CaptionerRecord, Trained
+from gzmorph.models.forward import Encoded, encode_images
 from gzmorph.params import CaptionerParams, Params
 from gzmorph.training.batches import EpochOrder
 from gzmorph.training.curves import curves_logger

@@ -13,7 +13,6 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from gzmorph.data.packed_splits import Split
 from gzmorph.gz2.rule import CLASSES, Rule
-from gzmorph.inference.forward import predict_with_tta
 from gzmorph.models.classifier import (
     CLASS_OUTPUT,
     VOTES_OUTPUT,
@@ -23,6 +22,7 @@ from gzmorph.models.classifier import (
     predict_classes,
 )
 from gzmorph.models.files import ClassifierRecord, Trained
+from gzmorph.models.forward import predict_with_tta
 from gzmorph.params import ClassifierParams, Params
 from gzmorph.paths import is_sample
 from gzmorph.training.augment import training_augmentation

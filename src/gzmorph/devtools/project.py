@@ -1,0 +1,94 @@
+"""The clone this package lies in, and the commands that drive DVC in it or in a copy of it."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import yaml
+
+from gzmorph.params import set_params
+
+REPO = Path(__file__).resolve().parents[3]  # src/gzmorph/devtools/project.py
+STAGES = tuple(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"])  # in dvc.yaml's order
+# What a copy of the pipeline needs; what the data stages read comes from params.yaml's data.raw_dir.
+PROJECT = ("dvc.yaml", "params.yaml", ".dvcignore", "stages", "src", ".dvc")
+# Never copied: this clone's caches, locks and keys (config.local may hold a remote's secret).
+LEFT_OUT = ("__pycache__", "tmp", "cache", "config.local", "*.egg-info")
+GIT = ["git", "-c", "user.name=gzmorph", "-c", "user.email=gzmorph@localhost"]
+TAIL = 3000  # characters of each output a failure shows
+
+
+class CommandError(Exception):
+    """A command whose outcome is not the one asked for: it failed where it had to succeed, or the reverse."""
+
+    def __init__(self, args: list, cwd: Path, done: subprocess.CompletedProcess, ok: bool):
+        self.command, self.cwd, self.returncode = " ".join(map(str, args)), cwd, done.returncode
+        self.stdout, self.stderr = done.stdout, done.stderr
+        outcome = f"failed (exit code {done.returncode})" if ok else "succeeded where it had to fail"
+        super().__init__(f"{self.command} {outcome} in {cwd}:\n{done.stdout[-TAIL:]}\n{done.stderr[-TAIL:]}")
+
+
+def environment(**variables: str) -> dict[str, str]:
+    """os.environ with the running interpreter's bin folder first on PATH: the stages' ``python`` and ``dvc``
+    itself are this environment's, whatever PATH it was started with; ``variables`` set over it."""
+    path = os.pathsep.join(filter(None, (str(Path(sys.executable).parent), os.environ.get("PATH"))))
+    return {**os.environ, "PATH": path, **variables}
+
+
+def run(args: list, cwd: Path, env: dict[str, str] | None = None,
+        ok: bool | None = True) -> subprocess.CompletedProcess:
+    """Runs ``args`` in ``cwd`` with ``environment()`` and ``env`` over it, output captured as text. ``ok``: it
+    must succeed (True), must fail (False) or either (None); any other outcome raises CommandError."""
+    done = subprocess.run([str(arg) for arg in args], cwd=cwd, env=environment(**(env or {})),
+                          capture_output=True, text=True)
+    if ok is not None and (done.returncode == 0) != ok:
+        raise CommandError(args, cwd, done, ok)
+    return done
+
+
+def exit_on_failure(main: Callable[[], None]) -> None:
+    """Runs a script's ``main``: a command that fails ends it with the command's message, not a traceback."""
+    try:
+        main()
+    except CommandError as error:
+        sys.exit(f"error: {error}")
+
+
+def copy_project(root: Path, changes: dict | None = None, names: Iterable[str] = PROJECT, source: Path = REPO,
+                 message: str = "a copy of the project") -> Path:
+    """``names`` of ``source`` copied into ``root`` (made if need be; what it holds already stays), without
+    LEFT_OUT; the dotted params ``changes`` set as ``dvc exp run -S`` sets them; then a new git repository
+    with all of it committed, since DVCLive reads HEAD."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, root / name, ignore=shutil.ignore_patterns(*LEFT_OUT),
+                            dirs_exist_ok=True)
+        else:
+            shutil.copy(source / name, root / name)
+    if changes:
+        set_params(root / "params.yaml", changes)
+    run(["git", "init", "-q"], root)
+    commit(root, message)
+    return root
+
+
+def commit(root: Path, message: str) -> None:
+    """Everything in ``root``'s workspace, committed."""
+    run([*GIT, "add", "-A"], root)
+    run([*GIT, "commit", "-qm", message], root)
+
+
+def timed_stages(root: Path, stages: Iterable[str] = STAGES) -> dict[str, float]:
+    """Each stage reproduced alone, in order: its wall seconds."""
+    seconds = {}
+    for stage in stages:
+        start = time.perf_counter()
+        run(["dvc", "repro", "--single-item", stage], root)
+        seconds[stage] = time.perf_counter() - start
+    return seconds

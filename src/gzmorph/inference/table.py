@@ -1,0 +1,76 @@
+"""The prediction table, from the forward pass's answers to the file: one row per image (class, the five
+class probabilities, the vote fractions, the caption, the embedding on request), written as CSV or JSON."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gzmorph.errors import GzmorphError
+from gzmorph.gz2.captions import as_sentence
+from gzmorph.gz2.rule import CLASSES
+from gzmorph.gz2.tree import VOTE_COLUMNS
+
+if TYPE_CHECKING:  # the command checks its --output with this module before TensorFlow loads
+    from gzmorph.models.loaded import Predictions
+
+FORMATS = (".csv", ".json")
+PROBABILITY_PREFIX = "p_"
+DECIMALS = 6
+EMBEDDING_PREFIX = "embedding_"
+MODELS = "models"  # the column naming the models that answered
+
+
+def check_output(path: Path) -> Path:
+    """Fail before any work when the output's format is unknown."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise GzmorphError(f"{path}: the output must end in .csv or .json")
+    return path
+
+
+def write_predictions(rows: pd.DataFrame, path: Path, vote_columns: list[str], provenance: dict) -> None:
+    """``rows`` as the API returns them, their ``models`` column last. The CSV names the models on every row;
+    the JSON once, with what they learnt from and any warning."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        rows.to_csv(path, index=False)
+    else:
+        document = {**provenance, "predictions": json_records(rows.drop(columns=MODELS), vote_columns)}
+        path.write_text(json.dumps(document, indent=1) + "\n")
+
+
+def json_records(rows: pd.DataFrame, vote_columns: list[str]) -> list[dict]:
+    """The CSV's columns, with the probabilities and the votes grouped under one key each."""
+    probability_columns = [PROBABILITY_PREFIX + name for name in CLASSES]
+    records = []
+    for row in rows.to_dict("records"):
+        record = {"file": row["file"], "class": row["class"],
+                  "probabilities": {name: row[PROBABILITY_PREFIX + name] for name in CLASSES},
+                  "votes": {column: row[column] for column in vote_columns}}
+        record.update({k: v for k, v in row.items() if k not in record and k not in probability_columns
+                       and k not in vote_columns})
+        records.append(record)
+    return records
+
+
+def prediction_rows(predictions: Predictions, vote_columns: list[str], files: list[Path] | None = None,
+                    ) -> pd.DataFrame:
+    """One row per image: its file when given, class, the five class probabilities, the vote fractions, the
+    caption, and the embeddings when the predictions hold them."""
+    rows = pd.DataFrame({"file": [str(f) for f in files]} if files is not None else {})
+    rows["class"] = np.asarray(CLASSES, dtype=object)[predictions.classes]
+    for i, name in enumerate(CLASSES):
+        rows[PROBABILITY_PREFIX + name] = predictions.probabilities[:, i].round(DECIMALS)
+    votes = pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[vote_columns].round(DECIMALS)
+    rows[vote_columns] = votes.to_numpy()
+    if predictions.captions is not None:
+        rows["caption"] = [as_sentence(caption) for caption in predictions.captions]
+    if predictions.embeddings is not None:
+        columns = [f"{EMBEDDING_PREFIX}{i}" for i in range(predictions.embeddings.shape[1])]
+        rows = pd.concat([rows, pd.DataFrame(predictions.embeddings, columns=columns)], axis=1)
+    return rows
