@@ -32,7 +32,7 @@ from gzmorph.paths import PROCESSED, real_gz2
 from gzmorph.threads import pin_threads
 from gzmorph.training.classifier import train_classifier
 
-# From scratch: the real-data recipe (gzmorph/devtools/real_data.yaml). Fine-tuned: the released weights, a
+# From scratch: the real-data recipe (src/gzmorph/devtools/real_data.yaml). Fine-tuned: the released weights, a
 # quarter of the learning rate (they are already near a good solution) and a third of the epochs; every layer
 # trains, since the images come from another release and the encoder has to adapt to them.
 SCRATCH = {key.removeprefix("train_classifier."): yaml.safe_load(value) for key, value in REAL_DATA.items()}

@@ -1,5 +1,5 @@
 """The pipeline on real GZ2 galaxies: ../shared/gz2/kaggle with the committed params and the real-data
-recipe (gzmorph/devtools/real_data.yaml), scored on its own held-out test split, then the same models scored on
+recipe (src/gzmorph/devtools/real_data.yaml), scored on its own held-out test split, then the same models scored on
 ../shared/gz2/hart16 (another GZ2 image release).
 
     python benchmarks/bench_real.py [--data DIR] [--other DIR] [--keep DIR]
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--other", type=Path, default=real_gz2("hart16"))
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it, instead of a temporary one")
     parser.add_argument("--set", nargs="+", action="extend", default=[], type=key_value, metavar="KEY=VALUE",
-                        help="params over the committed ones and REAL_DATA, e.g. train_classifier.epochs=60")
+                        help="params over the committed ones and the real-data recipe, e.g. train_classifier.epochs=60")
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True)

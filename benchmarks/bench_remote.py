@@ -1,5 +1,5 @@
 """Benchmark a DVC push/pull round trip of the pipeline's outputs through the local SeaweedFS S3 server
-(scripts/s3_server.py): seconds and megabytes each way, from a reproduced repository's cache.
+(gzmorph.devtools.s3_server): seconds and megabytes each way, from a reproduced repository's cache.
 
     .venv/bin/python benchmarks/bench_remote.py [--repo .] [--rounds 3]
 

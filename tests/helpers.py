@@ -15,7 +15,7 @@ from PIL import Image
 from gzmorph.data.labels import DROP_REASONS
 from gzmorph.data.packed_splits import Split
 from gzmorph.devtools import project
-from gzmorph.devtools.project import REPO, STAGES, commit  # noqa: F401  (commit: for the tests)
+from gzmorph.devtools.project import REPO, commit, stages  # noqa: F401  (commit: for the tests)
 from gzmorph.devtools.project import environment as dvc_env  # noqa: F401  (the tests' name for it)
 from gzmorph.gz2.captions import CaptionConfig
 from gzmorph.gz2.rule import CLASSES, Rule
@@ -23,6 +23,7 @@ from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, VOTE_COLUMNS
 from gzmorph.params import set_params  # noqa: F401  (for the tests that set params)
 
 SAMPLE = REPO / "data" / "sample"
+STAGES = stages()
 # length_penalty 1: a one-epoch decoder's beam otherwise ends every caption at once, and tests comparing
 # captions would compare empty strings.
 TINY = {"train_classifier": {"epochs": 1, "width": 8}, "train_captioner": {"epochs": 1, "units": 32},

@@ -74,11 +74,12 @@ def test_a_grey_array_is_read_as_a_grey_file_is(released, tmp_path):
 def test_a_table_keeps_its_ids_and_loses_only_the_rows_that_cannot_be_read(released, tmp_path, capfd):
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(FILES[0].read_bytes()[:500])
-    table = pd.DataFrame({"GalaxyID": [1, 2, 3], "path": [str(FILES[0]), str(broken), str(FILES[1])]},
-                         index=[10, 20, 30])
-    rows = released.predict(table, path_column="path")
+    table = pd.DataFrame({"GalaxyID": [1, 2, 3], "path": [str(FILES[0]), str(broken), str(FILES[1])],
+                          "models": "theirs"}, index=[10, 20, 30])
+    rows = released.predict(table, path_column="path", gradcam=tmp_path / "heat")
     assert rows.index.tolist() == [10, 30] and rows["GalaxyID"].tolist() == [1, 3]
-    assert list(rows.columns[:3]) == ["GalaxyID", "path", "class"]
+    assert list(rows.columns[:3]) == ["GalaxyID", "path", "class"] and list(rows.columns).count("models") == 1
+    assert rows["models"].str.startswith("released").all() and len(list((tmp_path / "heat").glob("*.png"))) == 2
     assert "broken.jpg" in capfd.readouterr().err
 
 
@@ -103,6 +104,11 @@ def test_bad_input_raises_one_error_type_with_a_one_line_message(released, image
     with pytest.raises(gzmorph.GzmorphError, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
         released.predict(images)
     assert "\n" not in str(raised.value)
+
+
+def test_heat_maps_are_for_files_not_arrays(released):
+    with pytest.raises(gzmorph.GzmorphError, match="heat maps are drawn for image files"):
+        released.predict(full_arrays(FILES[:1]), gradcam="heatmaps")
 
 
 def test_a_batch_size_below_one_is_refused(released):

@@ -24,7 +24,7 @@ import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads wi
 from gzmorph.data.files import find_images
 from gzmorph.errors import GzmorphError
 from gzmorph.inference.predict import predict_arrays, predict_files
-from gzmorph.inference.table import MODELS
+from gzmorph.inference.table import MODELS_COLUMN
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.loaded import Models, load_models
 from gzmorph.params import Params
@@ -37,9 +37,17 @@ BATCH_SIZE = 512  # the command's default too
 class Predictor:
     """A models folder loaded once; ``predict`` as often as needed."""
 
-    def __init__(self, models: Models, settings: Params | None = None):
-        self.models = models
-        self.settings = settings or models.settings()
+    def __init__(self, models: Models, settings: Params | None = None, report: Callable[[str], None] | None = None):
+        """``settings``: the folder's own unless given. ``report`` takes a line naming the models and what they
+        learnt from, and any warning; without it, a warning is a Python warning."""
+        self.models, self.settings = models, settings or models.settings()
+        about = models.provenance
+        if report:
+            report(f"models: {about['models']} (trained on {about['trained_on']})")
+        if about["warning"] and report:
+            report(f"warning: {about['warning']}")
+        elif about["warning"]:
+            warnings.warn(about["warning"], stacklevel=3)
 
     def __repr__(self) -> str:
         about = self.models.provenance
@@ -58,11 +66,13 @@ class Predictor:
         ``tta`` averages over the 8 rotations and flips (8x slower); ``gradcam`` names a folder for a Grad-CAM
         PNG per file (a ``gradcam`` column)."""
         if isinstance(images, pd.DataFrame):
-            return self._table(images, path_column, tta, embeddings, batch_size)
+            return self._table(images, path_column, tta, embeddings, batch_size, gradcam)
         if isinstance(images, np.ndarray):
+            if gradcam is not None:
+                raise GzmorphError("gradcam: heat maps are drawn for image files, each named after its file")
             settings = self._with_tta(tta)
             rows = predict_arrays(checked_array(images), self.models, settings, batch_size, embeddings)
-            return rows.assign(**{MODELS: self.models.folder.name})
+            return rows.assign(**{MODELS_COLUMN: self.models.folder.name})
         patterns = [images] if isinstance(images, str | Path) else list(images)
         return self.predict_paths(find_images([str(pattern) for pattern in patterns]), tta, embeddings, batch_size,
                                   gradcam)
@@ -72,13 +82,13 @@ class Predictor:
         """``predict`` for image files already found (``gzmorph predict`` finds them before TensorFlow loads)."""
         settings = self._with_tta(tta)
         rows, _ = predict_files(paths, self.models, settings, batch_size, gradcam, embeddings)
-        return rows.assign(**{MODELS: self.models.folder.name})
+        return rows.assign(**{MODELS_COLUMN: self.models.folder.name})
 
     def _with_tta(self, tta: bool) -> Params:
         return self.settings.model_copy(update={"inference": replace(self.settings.inference, tta=tta)})
 
-    def _table(self, table: pd.DataFrame, path_column: str, tta: bool, embeddings: bool,
-               batch_size: int) -> pd.DataFrame:
+    def _table(self, table: pd.DataFrame, path_column: str, tta: bool, embeddings: bool, batch_size: int,
+               gradcam: str | Path | None) -> pd.DataFrame:
         """The table's rows whose file could be read, each with its predictions after its own columns."""
         if path_column not in table.columns:
             raise GzmorphError(f"the table has no {path_column!r} column of image files; name it with path_column=")
@@ -86,32 +96,23 @@ class Predictor:
         for path in paths:
             if not path.is_file():
                 raise GzmorphError(f"{path}: no such file (in the table's {path_column!r} column)")
-        rows = self.predict_paths(paths, tta, embeddings, batch_size)
+        rows = self.predict_paths(paths, tta, embeddings, batch_size, gradcam)
         kept = table.loc[read_rows(paths, list(rows["file"]))]
-        return pd.concat([kept, rows.drop(columns="file").set_axis(kept.index)], axis=1)
+        answers = rows.drop(columns="file").set_axis(kept.index)  # its own columns after the table's
+        return pd.concat([kept.drop(columns=answers.columns, errors="ignore"), answers], axis=1)
 
 
 def load(models: str | Path | None = None, captions: bool = True, params: Params | None = None,
          report: Callable[[str], None] | None = None) -> Predictor:
     """The models in the folder ``models`` (one holding classifier/ and captioner/, such as a clone's
     ``models``), or the released model, trained on real GZ2 galaxies, when None; ``captions=False`` skips the
-    captioner (faster). ``params`` answers with its settings instead of the folder's. ``report`` takes a line
-    naming the models and what they learnt from, and any warning; without it, a warning is a Python warning."""
+    captioner (faster). ``params`` answers with its settings instead of the folder's; ``report`` as for
+    ``Predictor``."""
     try:
         pin_threads((params or Params()).threads)  # the evaluate stage's arithmetic: the same answers
     except RuntimeError:
         pass  # TensorFlow already ran in this process, on its own thread count; answers may differ in the last bits
-    loaded = load_models(ModelsFolder.named(models), captions=captions)
-    about = loaded.provenance
-    if report:
-        report(f"models: {about['models']} (trained on {about['trained_on']})")
-        if params is not None:
-            report("settings: from --params, not the models folder's own")
-    if about["warning"] and report:
-        report(f"warning: {about['warning']}")
-    elif about["warning"]:
-        warnings.warn(about["warning"], stacklevel=2)
-    return Predictor(loaded, params)
+    return Predictor(load_models(ModelsFolder.named(models), captions=captions), params, report)
 
 
 def predict(images: Images, models: str | Path | None = None, tta: bool = False, captions: bool = True,

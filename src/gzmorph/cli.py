@@ -77,9 +77,7 @@ def run_predict(args: argparse.Namespace) -> None:
     paths = find_images(args.paths)
     override = load_params(args.params) if args.params else None
 
-    from gzmorph.api import load
-
-    predictor = load(args.models, args.captions, override, report=say)
+    predictor = loaded(args.models, override, args.captions)
     rows = predictor.predict_paths(paths, args.tta, args.embeddings, args.batch_size, args.gradcam)
     write_predictions(rows, output, predictor.models.vote_columns, predictor.models.provenance)
     skipped = len(paths) - len(rows)
@@ -95,11 +93,10 @@ def run_evaluate(args: argparse.Namespace) -> None:
     layout = (override or Params()).data
     kaggle_layout(args.data, layout.images, layout.solutions)  # a wrong folder is named before TensorFlow loads
 
-    from gzmorph.api import load
     from gzmorph.inference.evaluation import evaluate_folder
     from gzmorph.io import write_json
 
-    predictor = load(args.models, params=override, report=say)
+    predictor = loaded(args.models, override)
     metrics = {**predictor.models.provenance, **evaluate_folder(args.data, predictor.models, predictor.settings,
                                                                 report=say)}
     if args.output:
@@ -112,6 +109,17 @@ def run_card(args: argparse.Namespace) -> None:
     from gzmorph.models.folder import ModelsFolder
 
     print(model_card(ModelsFolder.named(args.models)), end="")
+
+
+def loaded(models: Path | None, override, captions: bool = True):
+    """The API's predictor (TensorFlow loads here), with lines naming the models and where the settings
+    come from."""
+    from gzmorph.api import load
+
+    predictor = load(models, captions, override, report=say)
+    if override:
+        say("settings: from --params, not the models folder's own")
+    return predictor
 
 
 def say(line: str) -> None:

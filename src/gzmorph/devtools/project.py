@@ -14,7 +14,6 @@ import yaml
 from gzmorph.params import set_params
 
 REPO = Path(__file__).resolve().parents[3]  # src/gzmorph/devtools/project.py
-STAGES = tuple(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"])  # in dvc.yaml's order
 # What a copy of the pipeline needs; what the data stages read comes from params.yaml's data.raw_dir.
 PROJECT = ("dvc.yaml", "params.yaml", ".dvcignore", "stages", "src", ".dvc")
 # Never copied: this clone's caches, locks and keys (config.local may hold a remote's secret).
@@ -84,10 +83,15 @@ def commit(root: Path, message: str) -> None:
     run([*GIT, "commit", "-qm", message], root)
 
 
-def timed_stages(root: Path, stages: Iterable[str] = STAGES) -> dict[str, float]:
-    """Each stage reproduced alone, in order: its wall seconds."""
+def stages() -> tuple[str, ...]:
+    """The pipeline's stages, in dvc.yaml's order (read when asked: an installed copy has no dvc.yaml)."""
+    return tuple(yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"])
+
+
+def timed_stages(root: Path, names: Iterable[str] | None = None) -> dict[str, float]:
+    """Each stage (default: all) reproduced alone, in order: its wall seconds."""
     seconds = {}
-    for stage in stages:
+    for stage in names or stages():
         start = time.perf_counter()
         run(["dvc", "repro", "--single-item", stage], root)
         seconds[stage] = time.perf_counter() - start

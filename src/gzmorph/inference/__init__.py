@@ -1,1 +1,1 @@
-"""Using trained models: TTA, predict, captions, metrics, folder evaluation, Grad-CAM, figures."""
+"""Using trained models: predict (files or arrays to a table), the table, metrics, evaluation, Grad-CAM, figures."""

@@ -21,7 +21,7 @@ FORMATS = (".csv", ".json")
 PROBABILITY_PREFIX = "p_"
 DECIMALS = 6
 EMBEDDING_PREFIX = "embedding_"
-MODELS = "models"  # the column naming the models that answered
+MODELS_COLUMN = "models"  # naming the models that answered
 
 
 def check_output(path: Path) -> Path:
@@ -40,7 +40,7 @@ def write_predictions(rows: pd.DataFrame, path: Path, vote_columns: list[str], p
     if path.suffix.lower() == ".csv":
         rows.to_csv(path, index=False)
     else:
-        document = {**provenance, "predictions": json_records(rows.drop(columns=MODELS), vote_columns)}
+        document = {**provenance, "predictions": json_records(rows.drop(columns=MODELS_COLUMN), vote_columns)}
         path.write_text(json.dumps(document, indent=1) + "\n")
 
 

@@ -1,1 +1,2 @@
-"""Keras models and what running them needs: encoders, classifier, caption decoder, search, model files."""
+"""Keras models and what running them needs: encoders, classifier, caption decoder, beam search, the forward
+pass, a loaded models folder, model files, the folder's layout and its card."""
