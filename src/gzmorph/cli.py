@@ -25,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="classify and caption image files",
                                   description="Class, class probabilities, vote fractions and caption per image.")
-    predict.add_argument("paths", nargs="+", metavar="PATH", help="JPEG or PNG files, folders of them, or globs")
+    predict.add_argument("paths", nargs="+", metavar="PATH", help="JPEG, PNG or FITS files, folders of them, or globs")
     predict.add_argument("--output", "-o", type=Path, required=True, help="results, .csv or .json")
     predict.add_argument("--gradcam", type=Path, metavar="DIR", help="also write a Grad-CAM PNG per image here")
     predict.add_argument("--tta", action="store_true",

@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageFile
 
+from gzmorph.data.fits import fits_picture, is_fits
 from gzmorph.errors import GzmorphError
 
 KAGGLE_FRAME = 424
@@ -112,6 +113,8 @@ def check_geometry(crop: int, pixels: int) -> None:
 
 def decode_image(path: Path, crop: int, pixels: int) -> Decoded:
     """Open and fully decode `path`, at reduced scale for JPEGs; any failure becomes UnreadableImage."""
+    if is_fits(path):
+        return decode_fits(path)
     try:
         with warnings.catch_warnings():
             # Over Pillow's pixel limit a file is a decompression bomb or no galaxy cutout; one firm
@@ -122,6 +125,21 @@ def decode_image(path: Path, crop: int, pixels: int) -> Decoded:
         raise UnreadableImage(f"{path}: image too large ({error}); shrink it before use") from None
     except DECODE_ERRORS as error:
         raise UnreadableImage(f"{path}: cannot read image ({error_reason(error)})") from None
+
+
+def decode_fits(path: Path) -> Decoded:
+    """A FITS cut-out made the colour picture the model learnt from (gzmorph.data.fits), never by Pillow,
+    whose own FITS reading has no brightness scale a galaxy survives."""
+    try:
+        picture = fits_picture(path)
+    except (OSError, ValueError, TypeError, IndexError) as error:
+        raise UnreadableImage(f"{path}: cannot read FITS ({error_reason(error)})") from None
+    return Decoded(picture, 1.0, picture.size)
+
+
+def is_galaxy_file(path: Path) -> bool:
+    """A file a folder of a user's cut-outs contributes: JPEG, PNG or FITS."""
+    return path.suffix.lower() in IMAGE_SUFFIXES or is_fits(path)
 
 
 def open_scaled(path: Path, crop: int, pixels: int) -> Decoded:

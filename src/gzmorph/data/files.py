@@ -1,7 +1,7 @@
 """The image files a user names (gzmorph.data.decoding decodes them batch by batch), and a labelled folder
 in Kaggle's layout.
 
-Files, folders and glob patterns are accepted. A folder contributes its JPEG and PNG files (not its
+Files, folders and glob patterns are accepted. A folder contributes its JPEG, PNG and FITS files (not its
 subfolders'); a file named explicitly is always tried, so a wrong one is reported rather than ignored.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from gzmorph.data.decoding import IMAGE_SUFFIXES
+from gzmorph.data.decoding import is_galaxy_file
 from gzmorph.errors import GzmorphError
 
 GLOB_CHARACTERS = set("*?[")
@@ -19,7 +19,7 @@ def find_images(patterns: list[str]) -> list[Path]:
     for pattern in patterns:
         matches = expand(pattern)
         if not matches:
-            raise GzmorphError(f"{pattern}: no such file, or no JPEG or PNG in it; name image files, "
+            raise GzmorphError(f"{pattern}: no such file, or no JPEG, PNG or FITS in it; name image files, "
                                "folders of them, or glob patterns")
         found.update(dict.fromkeys(matches))
     return list(found)
@@ -28,7 +28,7 @@ def find_images(patterns: list[str]) -> list[Path]:
 def expand(pattern: str) -> list[Path]:
     path = Path(pattern)
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        return sorted(p for p in path.iterdir() if p.is_file() and is_galaxy_file(p))
     if path.is_file():
         return [path]
     if GLOB_CHARACTERS & set(pattern):

@@ -1,0 +1,76 @@
+"""FITS cut-outs: a g, r, i cube becomes the colour picture the model learnt from (Lupton et al. 2004, as
+SDSS made GZ2's images), one behaviour whether the file is named, found in a folder or given to the API."""
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.visualization import make_lupton_rgb
+from PIL import Image
+
+import gzmorph
+from gzmorph.data.decoding import UnreadableImage, load_galaxy
+from gzmorph.data.files import find_images
+from gzmorph.data.fits import LuptonStretch
+from helpers import SAMPLE
+
+PROBABILITIES = ["p_spiral", "p_elliptical", "p_edge-on", "p_merger", "p_ambiguous"]
+GALAXIES = sorted((SAMPLE / "images_training_rev1").iterdir())[:4]
+
+
+def bands_of(jpeg) -> np.ndarray:
+    """A (3, height, width) float32 cube of g, r, i fluxes from a sample image's blue, green and red, in FITS's
+    row order (the bottom row first)."""
+    rgb = np.asarray(Image.open(jpeg).convert("RGB"), dtype=np.float32)[::-1] / 255 * 3
+    return np.stack([rgb[..., 2], rgb[..., 1], rgb[..., 0]])
+
+
+def lupton_jpeg(cube: np.ndarray, path) -> None:
+    """The JPEG an SDSS-like pipeline makes of the same bands: red from i, green from r, blue from g."""
+    g, r, i = cube
+    lupton = LuptonStretch()
+    with np.errstate(invalid="ignore", divide="ignore"):  # astropy divides by the intensity of empty sky too
+        rgb = make_lupton_rgb(i, r, g, minimum=lupton.minimum, stretch=lupton.stretch, Q=lupton.Q)
+    Image.fromarray(rgb[::-1]).save(path, quality=95)
+
+
+@pytest.fixture(scope="module")
+def cutouts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cutouts")
+    for n, galaxy in enumerate(GALAXIES):
+        cube = bands_of(galaxy)
+        fits.PrimaryHDU(cube).writeto(folder / f"{n}.fits" if n % 2 else folder / f"{n}.fits.gz")
+        lupton_jpeg(cube, folder / f"{n}.jpg")
+    return folder
+
+
+def test_a_fits_cube_gets_the_class_of_the_jpeg_made_the_lupton_way(cutouts):
+    rows = gzmorph.predict([cutouts], captions=False).assign(galaxy=lambda t: [f.split("/")[-1].split(".")[0]
+                                                                               for f in t["file"]])
+    cubes, jpegs = rows[~rows["file"].str.endswith(".jpg")], rows[rows["file"].str.endswith(".jpg")]
+    assert len(cubes) == len(jpegs) == len(GALAXIES)  # a folder contributes its FITS files, .fits.gz too
+    merged = cubes.merge(jpegs, on="galaxy", suffixes=("_fits", "_jpeg"))
+    assert (merged["class_fits"] == merged["class_jpeg"]).all()
+    for column in PROBABILITIES:  # JPEG's compression and reduced-scale decoding move them a little
+        np.testing.assert_allclose(merged[f"{column}_fits"], merged[f"{column}_jpeg"], atol=0.05)
+
+
+def test_one_band_is_read_as_grey_and_float_pixels_are_the_normal_case(tmp_path):
+    band = bands_of(GALAXIES[0])[1].astype(np.float32)
+    band[0, 0] = np.nan  # a masked pixel
+    fits.PrimaryHDU(band).writeto(tmp_path / "r.fits")
+    picture = load_galaxy(tmp_path / "r.fits", crop=207, pixels=32)
+    assert picture.shape == (32, 32, 3) and (picture[..., 0] == picture[..., 1]).all() and picture.max() > 0
+
+
+def test_fits_named_directly_is_read_as_in_a_folder(cutouts):
+    named = [p for p in find_images([str(cutouts)]) if p.name.startswith("1.fits")]
+    assert named == find_images([str(cutouts / "1.fits")])
+    np.testing.assert_array_equal(load_galaxy(named[0], 207, 16), load_galaxy(cutouts / "1.fits", 207, 16))
+
+
+def test_a_damaged_or_shapeless_fits_is_one_line_naming_it(tmp_path):
+    (tmp_path / "bad.fits").write_bytes(b"SIMPLE  = T" + b" " * 100)
+    fits.PrimaryHDU(np.zeros((4, 8, 8), np.float32)).writeto(tmp_path / "four.fits")
+    for name in ("bad.fits", "four.fits"):
+        with pytest.raises(UnreadableImage, match=f"{name}: cannot read FITS") as raised:
+            load_galaxy(tmp_path / name, 207, 16)
+        assert "\n" not in str(raised.value)
