@@ -12,6 +12,7 @@ from PIL import Image
 
 import gzmorph
 from gzmorph.data.decoding import galaxy_from_array, load_galaxy
+from gzmorph.gz2.captions import implied_class
 from gzmorph.gz2.rule import CLASSES, Rule
 from gzmorph.models.encoders import FEATURES
 from helpers import REPO, SAMPLE
@@ -144,3 +145,8 @@ def test_predict_files_with_nothing_readable_is_one_error(released, tmp_path):
     (tmp_path / "a.jpg").write_bytes(b"")
     with pytest.raises(gzmorph.GzmorphError, match="none of the 1 file"):
         predict_files([tmp_path / "a.jpg"], released.models, released.settings, batch_size=4)
+
+
+def test_every_rows_caption_names_the_rows_own_class(released):
+    rows = released.predict(sorted((SAMPLE / "images_training_rev1").iterdir())[:40], tta=True)
+    assert (rows["caption"].map(implied_class) == rows["class"].map(CLASSES.index)).all()

@@ -171,3 +171,30 @@ def test_a_likely_caption_is_found_after_unlikely_ones_have_finished(length_pena
     step, _ = markov_step(FINISH_FIRST, vocab_size=7)
     found = beam_search(step, (np.zeros((1, 1)),), START, END, width=3, max_len=8, length_penalty=length_penalty)
     assert found == [[2, 3, 6]]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("width", [1, 3])
+def test_held_to_openings_every_caption_opens_with_one_of_its_own(seed, width):
+    step, initial_state = random_recurrent_step(seed)
+    state = initial_state(12)
+    # Per image: two openings sharing a first token, one opening, or none (free).
+    choices = [[[2, 3], [2, 4, 5]], [[6]], []]
+    openings = [choices[i % 3] for i in range(12)]
+    if width == 1:
+        held = greedy_decode(step, state, START, END, 10, openings)
+        free = greedy_decode(step, state, START, END, 10)
+    else:
+        held = beam_search(step, state, START, END, width, 10, 0.7, openings)
+        free = beam_search(step, state, START, END, width, 10, 0.7)
+    for tokens, own, unheld in zip(held, openings, free):
+        assert any(tokens[:len(c)] == c for c in own) if own else tokens == unheld
+
+
+def test_a_held_beam_keeps_the_best_caption_among_those_with_the_opening():
+    # Unheld, 2 -> end is best; held to [3], the beam must find 3 -> 4 -> end, the best caption opening with 3.
+    table = {START: {2: 0.6, 3: 0.4}, 2: {END: 1.0}, 3: {4: 0.7, 5: 0.3}, 4: {END: 1.0}, 5: {END: 1.0}}
+    step, _ = markov_step(table, vocab_size=6)
+    state = (np.zeros((1, 1)),)
+    assert beam_search(step, state, START, END, 2, 5, 0.0) == [[2]]
+    assert beam_search(step, state, START, END, 2, 5, 0.0, [[[3]]]) == [[3, 4]]

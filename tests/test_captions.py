@@ -13,6 +13,7 @@ from gzmorph.gz2.captions import (
     CaptionConfig,
     as_sentence,
     build_vocab,
+    class_openings,
     decode_caption,
     encode_caption,
     galaxy_captions,
@@ -259,3 +260,10 @@ def test_a_caption_as_a_sentence_has_its_commas_against_the_words_and_the_same_w
     caption = "a spiral galaxy showing features or a disk , seen face on , with a bar"
     assert as_sentence(caption) == "a spiral galaxy showing features or a disk, seen face on, with a bar"
     assert as_sentence(caption).replace(",", " ,").split() == caption.split()
+
+
+def test_class_openings_are_the_phrases_of_each_class_the_vocabulary_spells():
+    vocab = build_vocab(["a spiral galaxy , with arms", "a spiral type galaxy"])  # no other class's words
+    spiral, ambiguous = class_openings([0, 4], vocab)
+    assert [decode_caption(tokens, vocab) for tokens in spiral] == list(CLASS_PHRASES[0][:2])
+    assert ambiguous == []  # a class the vocabulary cannot spell leaves its captions free

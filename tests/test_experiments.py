@@ -133,7 +133,7 @@ def test_queued_experiments_run_two_at_a_time_and_compare(tiny_baseline):
     header, *rows = run([*shlex.split(headline_command()), "--csv"], root).splitlines()
     assert [c for c in header.split(",") if c not in ("Experiment", "rev", "typ", "Created", "parent")] == [
         "accuracy", "f1_weighted", "f1_macro", "vote_rmse", "vote_rmse_constant",
-        "bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share"]
+        "bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "implies_row_class", "top3_share"]
     assert {"beam1", "beam3"} <= {row.split(",")[0] for row in rows}
     assert "inference.beam_width" in run(["dvc", "params", "diff", "HEAD", "beam1"], root)
     metrics = json.loads(run(["dvc", "metrics", "diff", "HEAD", "beam3", "--all", "--json"], root))

@@ -17,7 +17,7 @@ def test_dvc_repro_writes_every_metric_and_plot(tiny_pipeline):
         "accuracy", "f1_weighted", "f1_macro", "vote_rmse", "vote_rmse_constant"]
     assert set(classifier["classes"]["merger"]) == {"precision", "recall", "f1", "support"}
     assert [k for k, v in captioner.items() if not isinstance(v, dict)] == [
-        "bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share"]
+        "bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "implies_row_class", "top3_share"]
     for metrics in (classifier, captioner):  # each headline figure inside its 95 % interval
         headline = {k: v for k, v in metrics.items()
                     if not isinstance(v, dict) and k not in ("vote_rmse_constant", "top3_share")}

@@ -312,6 +312,15 @@ def vocab_index(vocab: Sequence[str]) -> dict[str, int]:
     return {word: i for i, word in enumerate(vocab)}
 
 
+def class_openings(class_indices: Iterable[int], vocab: Sequence[str]) -> list[list[list[int]]]:
+    """Per class index, the token ids of its phrases that ``vocab`` spells: what a caption of that class may
+    open with (a vocabulary without any of them leaves that class's captions free)."""
+    index = vocab_index(vocab)
+    spelled = [[[index[word] for word in phrase.split()] for phrase in phrases
+                if all(word in index for word in phrase.split())] for phrases in CLASS_PHRASES]
+    return [spelled[int(c)] for c in class_indices]
+
+
 def encoded_length(sentence: str) -> int:
     """Tokens ``encode_caption`` needs for a caption: its words plus <start> and <end>."""
     return len(sentence.split()) + 2

@@ -90,27 +90,34 @@ def score_classifier(predictions: Predictions, split: Split, train_vote_means: l
     return metrics
 
 
-def score_captions(captions: list[str], references: list[list[str]], true_classes, reference_features) -> dict:
+def score_captions(captions: list[str], references: list[list[str]], true_classes, predicted_classes,
+                   reference_features) -> dict:
+    """``class_agreement``: the caption's class is the true class; ``implies_row_class``: it is the class the
+    row itself names (the predicted one), which a reader of one row checks the caption against."""
     scores = {**bleu_scores(references, captions), **variety(captions),
-              "class_agreement": class_agreement(captions, true_classes)}
+              "class_agreement": class_agreement(captions, true_classes),
+              "implies_row_class": class_agreement(captions, predicted_classes)}
     scores = {k: round(float(v), 4) for k, v in scores.items()}
     scores["features"] = {k: round(float(v), 4) for k, v in feature_agreement(captions, reference_features).items()}
     return scores
 
 
 # The beam search's captions are what `gzmorph predict` writes: their headline figures lead the file.
-HEADLINE_CAPTION_SCORES = ("bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "top3_share")
+HEADLINE_CAPTION_SCORES = ("bleu1", "bleu2", "bleu3", "bleu4", "class_agreement", "implies_row_class", "top3_share")
 
 
-def beam_headline(captions: list[str], references: list[list[str]], true_classes: np.ndarray) -> Figures:
-    """The beam's BLEU and class agreement of any resample of the galaxies (their rows), for the intervals.
-    Not top3_share: a resample repeats galaxies, and so captions, which inflates the share of the commonest
-    three, so its bootstrap interval would not be one."""
+def beam_headline(captions: list[str], references: list[list[str]], true_classes: np.ndarray,
+                  predicted_classes: np.ndarray) -> Figures:
+    """The beam's BLEU, class agreement and share naming the row's class of any resample of the galaxies
+    (their rows), for the intervals. Not top3_share: a resample repeats galaxies, and so captions, which
+    inflates the share of the commonest three, so its bootstrap interval would not be one."""
     counts = bleu_counts(references, captions)
     implied_right = np.array([class_agreement([c], [t]) for c, t in zip(captions, true_classes)])
+    implies_row = np.array([class_agreement([c], [p]) for c, p in zip(captions, predicted_classes)])
 
     def scores(rows):
-        return {**bleu_from_counts(counts[rows].sum(axis=0)), "class_agreement": implied_right[rows].mean()}
+        return {**bleu_from_counts(counts[rows].sum(axis=0)), "class_agreement": implied_right[rows].mean(),
+                "implies_row_class": implies_row[rows].mean()}
     return scores
 
 
@@ -126,18 +133,20 @@ def score_captioner(models: Models, predictions: Predictions, split: Split, refe
     votes = split.table[split.vote_columns]
     ref_features = [stated_features(row, templates) for _, row in votes.iterrows()]
     generated = {
-        "greedy": captions_from(models.captioner, predictions.outputs, beam_width=1, length_penalty=0.0),
+        "greedy": captions_from(models.captioner, predictions.outputs, 1, 0.0, predictions.classes),
         "beam": predictions.captions,
         "most_frequent": [models.captioner.record.most_frequent_caption] * len(refs),
         "templates": [c[0] for c in table_captions(
             pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[list(votes.columns)], predictions.classes,
             templates)],
     }
-    scores = {name: score_captions(captions, refs, split.classes, ref_features) for name, captions in generated.items()}
+    scores = {name: score_captions(captions, refs, split.classes, predictions.classes, ref_features)
+              for name, captions in generated.items()}
     beam = scores["beam"]
     metrics = {
         **{k: beam.pop(k) for k in HEADLINE_CAPTION_SCORES},
-        "ci95": bootstrap_intervals(beam_headline(generated["beam"], refs, split.classes), len(refs), *bootstrap),
+        "ci95": bootstrap_intervals(beam_headline(generated["beam"], refs, split.classes, predictions.classes),
+                                    len(refs), *bootstrap),
         "beam": beam,
         "greedy": scores["greedy"],
         "baselines": {"most_frequent": scores["most_frequent"], "templates": scores["templates"]},

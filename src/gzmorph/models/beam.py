@@ -9,7 +9,9 @@ features, recurrent states) travels in the state, so beam search only has to rep
 rows (it drops the rows of images whose search has ended).
 Both decoders return, per image, the generated token ids without the start and end tokens. ``max_len``
 is the most tokens a caption may generate, its end token included; a caption that has not ended by then
-is returned as it stands.
+is returned as it stands. Both can be held to ``openings``: per image, the token sequences its caption
+must start with one of (the predicted class's phrases, so that a caption never names another class); an
+image with none is free.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import numpy as np
 State = tuple[np.ndarray, ...]
 StepFn = Callable[[np.ndarray, State], tuple[np.ndarray, State]]
 Hypothesis = tuple[float, list[int]]  # (length-normalised score, token ids without start and end)
+Openings = list[list[list[int]]]  # per image, the token sequences its caption may start with (none: any)
 
 
 def _batch_size(state: State) -> int:
@@ -30,14 +33,18 @@ def _until_end(tokens: list[int], end: int) -> list[int]:
     return tokens[:tokens.index(end)] if end in tokens else tokens
 
 
-def greedy_decode(step: StepFn, state: State, start: int, end: int, max_len: int) -> list[list[int]]:
-    """The most probable next token at every step, for each image of the batch."""
+def greedy_decode(step: StepFn, state: State, start: int, end: int, max_len: int,
+                  openings: Openings | None = None) -> list[list[int]]:
+    """The most probable next token at every step (within ``openings``), for each image of the batch."""
     n = _batch_size(state)
     tokens = np.full(n, start, dtype=np.int32)
     generated = []
     ended = np.zeros(n, dtype=bool)
     for _ in range(max_len):
         log_probs, state = step(tokens, state)
+        if openings is not None:
+            so_far = np.stack(generated, axis=1) if generated else np.zeros((n, 0), np.int32)
+            log_probs = log_probs + opening_mask(openings, so_far, log_probs.shape[1])
         tokens = np.argmax(log_probs, axis=1).astype(np.int32)
         generated.append(tokens)
         ended |= tokens == end
@@ -45,6 +52,21 @@ def greedy_decode(step: StepFn, state: State, start: int, end: int, max_len: int
             break
     columns = np.stack(generated, axis=1) if generated else np.zeros((n, 0), dtype=np.int32)
     return [_until_end(row.tolist(), end) for row in columns]
+
+
+def opening_mask(openings: Openings, generated: np.ndarray, vocab_size: int) -> np.ndarray:
+    """(rows, V): 0 for the tokens that keep each row's caption on the way to one of its openings (every token
+    once it has made one, or when it has none), -inf for the rest. ``generated``: each row's tokens so far."""
+    mask = np.zeros((len(openings), vocab_size))
+    so_far = generated.shape[1]
+    if so_far >= max((len(c) for choices in openings for c in choices), default=0):
+        return mask  # past every opening: nothing left to hold
+    for row, (choices, tokens) in enumerate(zip(openings, generated.tolist())):
+        if not choices or any(len(c) <= so_far and tokens[:len(c)] == c for c in choices):
+            continue
+        mask[row] = -np.inf
+        mask[row, [c[so_far] for c in choices if len(c) > so_far and c[:so_far] == tokens]] = 0.0
+    return mask
 
 
 def length_normalised(log_prob: float, length: int, length_penalty: float) -> float:
@@ -93,7 +115,7 @@ def _top_candidates(candidates: np.ndarray, width: int) -> np.ndarray:
 
 
 def beam_search(step: StepFn, state: State, start: int, end: int, width: int, max_len: int,
-                length_penalty: float) -> list[list[int]]:
+                length_penalty: float, openings: Openings | None = None) -> list[list[int]]:
     """For each image, the best of the hypotheses a beam of ``width`` finds (see ``length_normalised``).
 
     At each step every live beam is extended by every token and the ``width`` best extensions by summed
@@ -115,6 +137,9 @@ def beam_search(step: StepFn, state: State, start: int, end: int, width: int, ma
     for _ in range(max_len):
         log_probs, state = step(tokens, state)
         vocab_size = log_probs.shape[1]
+        if openings is not None:
+            rows_of = [openings[image] for image in live for _ in range(width)]
+            log_probs = log_probs + opening_mask(rows_of, sequences[live].reshape(len(live) * width, -1), vocab_size)
         candidates = (scores[live, :, None] + log_probs.reshape(len(live), width, vocab_size)).reshape(len(live), -1)
         best = _top_candidates(candidates, width)
         origin, new_tokens = best // vocab_size, (best % vocab_size).astype(np.int32)

@@ -102,7 +102,7 @@ def made(run: dict | None) -> str:
   names the data by what they are, not where they lay.
 - **Machine:** {run['cpu']}, {run['cores']} cores, no GPU; stage seconds:
   {seconds}.
-"""
+""" + (f"- **Rescored:** {run['rescored']}\n" if "rescored" in run else "")
 
 
 def figure(metrics: dict, key: str) -> str:

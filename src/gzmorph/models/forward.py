@@ -8,8 +8,8 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from gzmorph.gz2.captions import END, START, decode_caption
-from gzmorph.models.beam import beam_search, greedy_decode
+from gzmorph.gz2.captions import END, START, class_openings, decode_caption
+from gzmorph.models.beam import Openings, beam_search, greedy_decode
 from gzmorph.models.captioner import AttentionDecoder, StepFunction
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, with_features
 from gzmorph.models.encoders import FEATURES
@@ -82,26 +82,31 @@ def encode_images(classifier: keras.Model, images, tta: bool) -> Encoded:
     return encoded_from(predict_with_features(with_features(classifier), images, tta))
 
 
-def captions_from(captioner: Trained, outputs: dict, beam_width: int, length_penalty: float) -> list[str]:
-    """Captions decoded from the forward pass's outputs by a trained captioner: greedy when ``beam_width`` is
-    1, beam search otherwise."""
+def captions_from(captioner: Trained, outputs: dict, beam_width: int, length_penalty: float,
+                  classes: np.ndarray) -> list[str]:
+    """Captions decoded from the forward pass's outputs by a trained captioner, greedy when ``beam_width`` is
+    1, beam search otherwise, each opening with a phrase of its image's class in ``classes``: a row's caption
+    never names another class than the row."""
     record = captioner.record
     return generate_captions(captioner.model, encoded_from(outputs), record.vocab, record.max_len, beam_width,
-                             length_penalty)
+                             length_penalty, class_openings(classes, record.vocab))
 
 
 def generate_captions(decoder: AttentionDecoder, encoded: Encoded, vocab: list[str], max_len: int,
-                      beam_width: int, length_penalty: float, batch_size: int = 512) -> list[str]:
-    """Captions for encoded images: greedy when ``beam_width`` is 1, beam search otherwise."""
+                      beam_width: int, length_penalty: float, openings: Openings | None = None,
+                      batch_size: int = 512) -> list[str]:
+    """Captions for encoded images: greedy when ``beam_width`` is 1, beam search otherwise; with ``openings``
+    (per image), each opens with one of its own."""
     step = StepFunction(decoder)
     start, end = vocab.index(START), vocab.index(END)
     captions = []
     for first in range(0, len(encoded.features), batch_size):
         batch = slice(first, first + batch_size)
         state = step.initial_state(encoded.features[batch], encoded.summary[batch])
+        held = openings[batch] if openings is not None else None
         if beam_width == 1:
-            token_lists = greedy_decode(step, state, start, end, max_len)
+            token_lists = greedy_decode(step, state, start, end, max_len, held)
         else:
-            token_lists = beam_search(step, state, start, end, beam_width, max_len, length_penalty)
+            token_lists = beam_search(step, state, start, end, beam_width, max_len, length_penalty, held)
         captions.extend(decode_caption(tokens, vocab) for tokens in token_lists)
     return captions

@@ -93,8 +93,8 @@ def predict_images(models: Models, images: np.ndarray, settings: Params, embeddi
     and class rule; with ``embeddings``, the pooled encoder features too."""
     inference = settings.inference
     outputs = predict_with_features(models.predictor, images, inference.tta)
-    captions = (captions_from(models.captioner, outputs, inference.beam_width, inference.length_penalty)
+    classes = predict_classes(outputs, models.classifier.record.decision, settings.clean_labels.rule)
+    captions = (captions_from(models.captioner, outputs, inference.beam_width, inference.length_penalty, classes)
                 if models.captioner else None)
     pooled = pooled_features(outputs) if embeddings else None
-    classes = predict_classes(outputs, models.classifier.record.decision, settings.clean_labels.rule)
     return Predictions(classes, outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT], captions, outputs, pooled)
