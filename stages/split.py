@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gzmorph.data.packed_splits import SPLIT_NAMES
 from gzmorph.data.splitting import assign_splits, pack_splits
 from gzmorph.errors import cli
 from gzmorph.io import write_json
@@ -23,7 +24,7 @@ def main():
         print(f"dropped: {problem}")
     kept.to_csv(SPLIT_TABLE, index=False)
     write_json(SPLIT_REPORT, report)
-    print(", ".join(f"{name}: {report[f'{name}_galaxies']}" for name in ("train", "val", "test")))
+    print(", ".join(f"{name}: {report[f'{name}_galaxies']}" for name in SPLIT_NAMES))
 
 
 if __name__ == "__main__":

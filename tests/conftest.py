@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from gzmorph.devtools import s3_server as s3
-from helpers import UP_TO_DATE, commit, copy_project, run, tiny_project
+from helpers import UP_TO_DATE, commit, copy_workspace, run, tiny_project
 
 
 @pytest.fixture(scope="session")
@@ -21,14 +21,14 @@ def reproduced_tiny(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_pipeline(reproduced_tiny, tmp_path_factory) -> Path:
     """The tiny pipeline reproduced but not committed; tests may change it."""
-    return copy_project(reproduced_tiny, tmp_path_factory.mktemp("tiny_pipeline"))
+    return copy_workspace(reproduced_tiny, tmp_path_factory.mktemp("tiny_pipeline"))
 
 
 @pytest.fixture(scope="session")
 def tiny_baseline(reproduced_tiny, tmp_path_factory) -> Path:
     """The tiny pipeline with its outputs committed as the baseline of experiments. A test that changes
     its workspace restores it (``pristine``); experiments live in refs and leave the workspace alone."""
-    root = copy_project(reproduced_tiny, tmp_path_factory.mktemp("tiny_baseline"))
+    root = copy_workspace(reproduced_tiny, tmp_path_factory.mktemp("tiny_baseline"))
     commit(root, "baseline")
     return root
 

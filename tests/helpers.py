@@ -58,7 +58,7 @@ def by_key(sections: dict[str, dict]) -> dict:
     return {f"{section}.{name}": value for section, values in sections.items() for name, value in values.items()}
 
 
-def copy_project(source: Path, root: Path) -> Path:
+def copy_workspace(source: Path, root: Path) -> Path:
     """Workspace, git history and DVC cache; .dvc/tmp holds locks and queue state of the source only."""
     shutil.copytree(source, root, symlinks=True, dirs_exist_ok=True,
                     ignore=lambda folder, names: ["tmp"] if Path(folder).name == ".dvc" else [])

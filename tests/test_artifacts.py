@@ -4,7 +4,7 @@ import pytest
 import yaml
 from dvc.repo.artifacts import check_name_format
 
-from helpers import REPO, commit, copy_project, run
+from helpers import REPO, commit, copy_workspace, run
 
 
 def files(folder) -> dict[str, bytes]:
@@ -26,7 +26,7 @@ def test_each_artifact_is_a_model_a_stage_makes():
 def test_a_teammate_fetches_the_registered_classifier_by_name(tiny_baseline, tmp_path):
     """The one who trained shares through a remote and registers a version; anyone else then gets that
     model by name, byte for byte, with no clone, no pull and no training. Unregistered names fail."""
-    origin = copy_project(tiny_baseline, tmp_path / "origin")
+    origin = copy_workspace(tiny_baseline, tmp_path / "origin")
     # In .dvc/config, committed: the fetcher sees the repository's config, never its config.local. An
     # absolute path, because a relative one would resolve inside the fetcher's temporary clone.
     run(["dvc", "remote", "add", "-d", "team", str(tmp_path / "store")], origin)

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from helpers import REPO, SAMPLE, UP_TO_DATE, copy_project, dvc_env, run
+from helpers import REPO, SAMPLE, UP_TO_DATE, copy_workspace, dvc_env, run
 
 SECTION = "## The trained models without training"
 
@@ -46,7 +46,7 @@ def bash(lines: list[str], cwd) -> str:
 
 @pytest.mark.slow
 def test_a_fresh_clone_pulls_the_models_and_predicts_as_the_readme_says(tiny_baseline, s3_server, tmp_path):
-    origin = copy_project(tiny_baseline, tmp_path / "origin")
+    origin = copy_workspace(tiny_baseline, tmp_path / "origin")
     galaxies = tmp_path / "my_galaxies"
     galaxies.mkdir()
     for image in sorted((SAMPLE / "images_training_rev1").iterdir())[:6]:

@@ -9,7 +9,7 @@ import pytest
 from gzmorph.devtools import reproduce
 from gzmorph.models.files import MODEL, CaptionerRecord, load_record
 from gzmorph.training.batches import Batches
-from helpers import captioner_record, copy_project
+from helpers import captioner_record, copy_workspace
 
 
 def epoch_rows(batches: Batches) -> list[int]:
@@ -68,7 +68,7 @@ def test_training_and_evaluate_rerun_byte_for_byte_with_other_thread_counts_on_a
     # The stages fix TensorFlow's threads per op to params.yaml's ``threads``, whatever the environment
     # asks; five threads in every other pool, with every core busy, stand in for another machine's cores
     # and load.
-    root = copy_project(tiny_baseline, tmp_path / "rerun")
+    root = copy_workspace(tiny_baseline, tmp_path / "rerun")
     threads = {"TF_NUM_INTRAOP_THREADS": "5", "TF_NUM_INTEROP_THREADS": "5", "OMP_NUM_THREADS": "5"}
     reproduce.rerun(root, threads, busy=True)
     assert reproduce.differences(root) == []

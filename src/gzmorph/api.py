@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
+from gzmorph.data.decoding import BATCH_SIZE
 from gzmorph.data.files import find_images
 from gzmorph.errors import GzmorphError
 from gzmorph.inference.predict import predict_arrays, predict_files
@@ -31,7 +32,6 @@ from gzmorph.params import Params
 from gzmorph.threads import pin_threads
 
 Images = str | Path | Sequence[str | Path] | np.ndarray | pd.DataFrame
-BATCH_SIZE = 512  # the command's default too
 
 
 class Predictor:

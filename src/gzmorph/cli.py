@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from gzmorph.data.decoding import BATCH_SIZE
 from gzmorph.errors import cli
 
 
@@ -34,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
                          help="classify only (faster; no captioner needed)")
     predict.add_argument("--embeddings", action="store_true",
                          help="also write each image's pooled encoder features (embedding_0 ...)")
-    predict.add_argument("--batch-size", type=int, default=512, help="images per batch (default 512)")
+    predict.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"images per batch (default {BATCH_SIZE})")
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="score the models on a labelled folder",

@@ -273,6 +273,9 @@ def chunk_size(n_images: int, workers: int) -> int:
     return max(1, min(64, math.ceil(n_images / (workers * 16))))
 
 
+BATCH_SIZE = 512  # images decoded and predicted at a time, unless told otherwise
+
+
 def check_batch_size(batch_size: int) -> int:
     if batch_size < 1:
         raise GzmorphError(f"the batch size must be at least 1, got {batch_size}")

@@ -26,10 +26,9 @@ class CommandError(Exception):
     """A command whose outcome is not the one asked for: it failed where it had to succeed, or the reverse."""
 
     def __init__(self, args: list, cwd: Path, done: subprocess.CompletedProcess, ok: bool):
-        self.command, self.cwd, self.returncode = " ".join(map(str, args)), cwd, done.returncode
-        self.stdout, self.stderr = done.stdout, done.stderr
         outcome = f"failed (exit code {done.returncode})" if ok else "succeeded where it had to fail"
-        super().__init__(f"{self.command} {outcome} in {cwd}:\n{done.stdout[-TAIL:]}\n{done.stderr[-TAIL:]}")
+        command = " ".join(map(str, args))
+        super().__init__(f"{command} {outcome} in {cwd}:\n{done.stdout[-TAIL:]}\n{done.stderr[-TAIL:]}")
 
 
 def environment(**variables: str) -> dict[str, str]:

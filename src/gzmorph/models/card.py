@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from gzmorph.data.packed_splits import SPLIT_NAMES
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_record
 from gzmorph.models.folder import CARD, ModelsFolder
@@ -63,8 +64,8 @@ def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, r
     text = "## What it learnt from\n\n" + "\n".join(lines) + "\n"
     if "split_report" in metrics:
         splits = metrics["split_report"]
-        counts = " | ".join(str(splits[f"{split}_galaxies"]) for split in ("train", "val", "test"))
-        rows = "\n".join(f"| {c} | " + " | ".join(str(splits[f"{s}_{c}"]) for s in ("train", "val", "test")) + " |"
+        counts = " | ".join(str(splits[f"{split}_galaxies"]) for split in SPLIT_NAMES)
+        rows = "\n".join(f"| {c} | " + " | ".join(str(splits[f"{s}_{c}"]) for s in SPLIT_NAMES) + " |"
                          for c in CLASSES)
         text += f"""- **Galaxies per split (train | val | test):** {counts}
 
