@@ -17,10 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gzmorph.devtools.project import copy_project, exit_on_failure, run, timed_stages
+from gzmorph.devtools.project import copy_project, exit_on_failure, real_data_parser, run, timed_stages
 from gzmorph.devtools.recipe import REAL_DATA
 from gzmorph.gz2.rule import CLASSES
-from gzmorph.paths import real_gz2
 
 
 def report(root: Path, seconds: dict[str, float], other: Path | None) -> None:
@@ -55,9 +54,7 @@ def key_value(text: str) -> tuple[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=real_gz2("kaggle"))
-    parser.add_argument("--other", type=Path, default=real_gz2("hart16"))
+    parser = real_data_parser(__doc__)
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it, instead of a temporary one")
     parser.add_argument("--set", nargs="+", action="extend", default=[], type=key_value, metavar="KEY=VALUE",
                         help="params over the committed ones and the real-data recipe, e.g. train_classifier.epochs=60")

@@ -4,6 +4,7 @@ copied into the repository.
 
     python scripts/release_model.py [--data DIR] [--other DIR] [--keep DIR]
     python scripts/release_model.py --card        # rewrite README.md from the files already there
+    python scripts/release_model.py --familiarity # measure the statistics of its training galaxies anew
 
 Commit first: the card names the commit the models came from. Takes about half an hour on 2 CPU cores.
 The data default to $GZMORPH_REAL_DATA/kaggle (gzmorph.paths.real_gz2); --other (hart16 there) is another
@@ -11,7 +12,6 @@ image release the released models are also scored on, for the card's limits.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -22,15 +22,23 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import yaml
 
-from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, run, timed_stages
+import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
+from gzmorph.data.decoding import load_galaxy
+from gzmorph.data.files import kaggle_layout
+from gzmorph.data.packed_splits import Split
+from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, real_data_parser, run, timed_stages
 from gzmorph.devtools.recipe import REAL_DATA
 from gzmorph.devtools.release import MAX_BYTES, too_big
 from gzmorph.models.card import IDS, METRICS, OTHER, RUN, model_card
+from gzmorph.models.familiarity import save_familiarity
 from gzmorph.models.files import ClassifierRecord, load_record, save_record
 from gzmorph.models.folder import PIPELINE, ModelsFolder
-from gzmorph.params import set_params
+from gzmorph.models.loaded import load_models
+from gzmorph.params import Params, set_params
 from gzmorph.paths import (
     CAPTIONER_METRICS,
     CLASSIFIER_METRICS,
@@ -38,8 +46,8 @@ from gzmorph.paths import (
     PARAMS,
     SPLIT_REPORT,
     SPLIT_TABLE,
-    real_gz2,
 )
+from gzmorph.training.classifier import familiarity_of
 
 RELEASE = ModelsFolder.released()  # in this clone: models/released, which pyproject.toml packs
 METRIC_FILES = (CLASSIFIER_METRICS, CAPTIONER_METRICS, DATA_REPORT, SPLIT_REPORT)
@@ -101,14 +109,31 @@ def score_other(release: ModelsFolder, other: Path) -> None:
     run([sys.executable, "-m", "gzmorph", *command], REPO)  # a failure ends the script (exit_on_failure)
 
 
+def measure_familiarity(release: ModelsFolder, data: Path) -> None:
+    """The released classifier's familiarity statistics from its own train and val galaxies (galaxy_ids.csv),
+    decoded as the split stage decoded them: what train_classifier writes, for a release made before it did."""
+    models = load_models(release, captions=False)
+    image_dir, _ = kaggle_layout(data, Params().data.images, Params().data.solutions)
+    galaxies = pd.read_csv(release.root / IDS)
+    splits = {}
+    for name in ("train", "val"):
+        ids = galaxies.loc[galaxies["split"] == name, "GalaxyID"]
+        images = np.stack([load_galaxy(image_dir / f"{galaxy}.jpg", models.crop, models.pixels) for galaxy in ids])
+        splits[name] = Split(images, galaxies.loc[ids.index].reset_index(drop=True))
+    save_familiarity(release.classifier, familiarity_of(models.classifier.model, splits["train"], splits["val"]))
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=real_gz2("kaggle"))
-    parser.add_argument("--other", type=Path, default=real_gz2("hart16"))
+    parser = real_data_parser(__doc__)
     parser.add_argument("--keep", type=Path, help="train in this folder and keep it, instead of a temporary one")
     parser.add_argument("--card", action="store_true", help="only rewrite the card from the released files")
+    parser.add_argument("--familiarity", action="store_true",
+                        help="only measure the familiarity statistics of the released classifier's training galaxies")
     args = parser.parse_args()
     release = RELEASE
+    if args.familiarity:
+        measure_familiarity(release, args.data)
+        return
     if not args.card:
         root = args.keep or Path(tempfile.mkdtemp(prefix="gzmorph-release-"))
         root.mkdir(parents=True, exist_ok=True)

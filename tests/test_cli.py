@@ -70,7 +70,8 @@ def test_predict_writes_csv_and_reports_unreadable_files_without_stopping(tiny_p
     np.testing.assert_allclose(rows[PROBABILITIES].sum(axis=1), 1.0, atol=1e-4)
     meta = json.loads((tiny_pipeline / "models/classifier/meta.json").read_text())
     vote_columns = meta["decision"]["vote_columns"]
-    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *vote_columns, "caption", "gradcam", "models"]
+    assert list(rows.columns) == ["file", "class", *PROBABILITIES, *vote_columns, "caption", "single_band",
+                                  "familiarity", "familiar", "gradcam", "models"]
     assert set(rows["models"]) == {"models"}
     assert rows[vote_columns].to_numpy().min() >= 0
     for heatmap in rows["gradcam"]:
@@ -134,7 +135,7 @@ def test_predict_uses_the_released_model_by_default_and_says_so(mixed_images, tm
 
     document = json.loads(output.read_text())
     assert document["models"] == f"released (gzmorph {gzmorph_version})" and document["warning"] is None
-    assert "warning" not in done.stderr and f"models: {document['models']} (trained on " in done.stderr
+    assert "synthetic" not in done.stderr and f"models: {document['models']} (trained on " in done.stderr
     assert len(document["predictions"]) == 4 and all(r["caption"] for r in document["predictions"])
     assert "Class4.1" not in document["predictions"][0]["votes"]  # the 17 columns it learnt, not the 37
 

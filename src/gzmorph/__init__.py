@@ -13,8 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from gzmorph.errors import GzmorphError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["GzmorphError", "Predictor", "load", "predict"]
-API = ("Predictor", "load", "predict")  # gzmorph.api, imported when first asked for
+__all__ = ["GzmorphError", "LuptonStretch", "Predictor", "load", "predict"]
+API = ("LuptonStretch", "Predictor", "load", "predict")  # gzmorph.api, imported when first asked for
 
 
 def __getattr__(name: str):

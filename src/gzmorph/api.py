@@ -12,6 +12,7 @@ command line's one-line message.
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -21,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
-from gzmorph.data.decoding import BATCH_SIZE
+from gzmorph.data.decoding import BATCH_SIZE, check_geometry
 from gzmorph.data.files import find_images
+from gzmorph.data.fits import SDSS_STRETCH, LuptonStretch
 from gzmorph.errors import GzmorphError
 from gzmorph.inference.predict import predict_arrays, predict_files
-from gzmorph.inference.table import MODELS_COLUMN
+from gzmorph.inference.table import MODELS_COLUMN, unfamiliar_warning
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.loaded import Models, load_models
 from gzmorph.params import Params
@@ -37,17 +39,29 @@ Images = str | Path | Sequence[str | Path] | np.ndarray | pd.DataFrame
 class Predictor:
     """A models folder loaded once; ``predict`` as often as needed."""
 
-    def __init__(self, models: Models, settings: Params | None = None, report: Callable[[str], None] | None = None):
-        """``settings``: the folder's own unless given. ``report`` takes a line naming the models and what they
-        learnt from, and any warning; without it, a warning is a Python warning."""
-        self.models, self.settings = models, settings or models.settings()
+    def __init__(self, models: Models, settings: Params | None = None, report: Callable[[str], None] | None = None,
+                 crop: int | None = None, lupton: LuptonStretch = SDSS_STRETCH):
+        """``settings``: the folder's own unless given. ``crop``: the centre of each image to classify, in
+        pixels of Kaggle's 424 px frame (the same fraction of any other size), in place of the crop the models
+        learnt from. ``lupton``: how a FITS cut-out's fluxes become colours (gzmorph.data.fits). ``report``
+        takes a line naming the models and what they learnt from, and any warning; without it, a warning is a
+        Python warning."""
+        self.models, self.settings, self.report = models, settings or models.settings(), report
+        self.lupton = lupton
+        if crop is not None:
+            check_geometry(crop, models.pixels)
+            self.settings = self.settings.model_copy(update={"image": replace(self.settings.image, crop=crop)})
         about = models.provenance
         if report:
             report(f"models: {about['models']} (trained on {about['trained_on']})")
-        if about["warning"] and report:
-            report(f"warning: {about['warning']}")
-        elif about["warning"]:
-            warnings.warn(about["warning"], stacklevel=3)
+        if about["warning"]:
+            self._warn(about["warning"])
+
+    def _warn(self, warning: str) -> None:
+        if self.report:
+            self.report(f"warning: {warning}")
+        else:
+            warnings.warn(warning, stacklevel=calls_in_this_module() + 1)
 
     def __repr__(self) -> str:
         about = self.models.provenance
@@ -72,7 +86,7 @@ class Predictor:
                 raise GzmorphError("gradcam: heat maps are drawn for image files, each named after its file")
             settings = self._with_tta(tta)
             rows = predict_arrays(checked_array(images), self.models, settings, batch_size, embeddings)
-            return rows.assign(**{MODELS_COLUMN: self.models.folder.name})
+            return self._answered(rows)
         patterns = [images] if isinstance(images, str | Path) else list(images)
         return self.predict_paths(find_images([str(pattern) for pattern in patterns]), tta, embeddings, batch_size,
                                   gradcam)
@@ -81,7 +95,15 @@ class Predictor:
                       batch_size: int = BATCH_SIZE, gradcam: str | Path | None = None) -> pd.DataFrame:
         """``predict`` for image files already found (``gzmorph predict`` finds them before TensorFlow loads)."""
         settings = self._with_tta(tta)
-        rows, _ = predict_files(paths, self.models, settings, batch_size, gradcam, embeddings)
+        rows, _ = predict_files(paths, self.models, settings, batch_size, gradcam, embeddings, self.lupton)
+        return self._answered(rows)
+
+    def _answered(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` with the models that answered, after one warning where most images look unlike the galaxies
+        those models learnt from."""
+        warning = unfamiliar_warning(rows)
+        if warning:
+            self._warn(warning)
         return rows.assign(**{MODELS_COLUMN: self.models.folder.name})
 
     def _with_tta(self, tta: bool) -> Params:
@@ -103,22 +125,31 @@ class Predictor:
 
 
 def load(models: str | Path | None = None, captions: bool = True, params: Params | None = None,
-         report: Callable[[str], None] | None = None) -> Predictor:
+         report: Callable[[str], None] | None = None, crop: int | None = None,
+         lupton: LuptonStretch = SDSS_STRETCH) -> Predictor:
     """The models in the folder ``models`` (one holding classifier/ and captioner/, such as a clone's
     ``models``), or the released model, trained on real GZ2 galaxies, when None; ``captions=False`` skips the
-    captioner (faster). ``params`` answers with its settings instead of the folder's; ``report`` as for
-    ``Predictor``."""
+    captioner (faster). ``params`` answers with its settings instead of the folder's; ``report``, ``crop`` and
+    ``lupton`` as for ``Predictor``."""
     try:
         pin_threads((params or Params()).threads)  # the evaluate stage's arithmetic: the same answers
     except RuntimeError:
         pass  # TensorFlow already ran in this process, on its own thread count; answers may differ in the last bits
-    return Predictor(load_models(ModelsFolder.named(models), captions=captions), params, report)
+    return Predictor(load_models(ModelsFolder.named(models), captions=captions), params, report, crop, lupton)
 
 
 def predict(images: Images, models: str | Path | None = None, tta: bool = False, captions: bool = True,
             embeddings: bool = False) -> pd.DataFrame:
     """``load(models, captions).predict(images, tta, embeddings)``: for one call; load once for many."""
     return load(models, captions).predict(images, tta=tta, embeddings=embeddings)
+
+
+def calls_in_this_module() -> int:
+    """How many of the calls that led here are this module's: a warning's stack level that names the user's line."""
+    frame, calls = sys._getframe(1), 0
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, calls = frame.f_back, calls + 1
+    return calls
 
 
 def checked_array(images: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """The ``gzmorph`` command: use the trained models on your own images, or score them on a labelled folder.
 
-    gzmorph predict PATH... --output predictions.csv [--tta] [--gradcam DIR]
+    gzmorph predict PATH... --output predictions.csv [--tta] [--gradcam DIR] [--crop PX]
     gzmorph evaluate --data FOLDER [--output metrics.json]
     gzmorph card [--models DIR]
 
@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from gzmorph.data.decoding import BATCH_SIZE
+from gzmorph.data.fits import SDSS_STRETCH, LuptonStretch
 from gzmorph.errors import cli
 
 
@@ -36,6 +37,17 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--embeddings", action="store_true",
                          help="also write each image's pooled encoder features (embedding_0 ...)")
     predict.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"images per batch (default {BATCH_SIZE})")
+    predict.add_argument("--crop", type=int, metavar="PX",
+                         help="classify the centre PX pixels of a 424 px frame (the same fraction of any other "
+                              "size) instead of the crop the models learnt from (a GZ2 framing: see the README)")
+    stretch = SDSS_STRETCH
+    predict.add_argument("--lupton-stretch", type=float, default=stretch.stretch, metavar="FLUX",
+                         help="FITS cut-outs: the linear range of the asinh stretch, in the file's flux units "
+                              f"(default {stretch.stretch}, for SDSS nanomaggies)")
+    predict.add_argument("--lupton-q", type=float, default=stretch.Q, metavar="Q",
+                         help=f"FITS cut-outs: the asinh softening (default {stretch.Q})")
+    predict.add_argument("--lupton-minimum", type=float, default=stretch.minimum, metavar="FLUX",
+                         help=f"FITS cut-outs: the flux shown black (default {stretch.minimum})")
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="score the models on a labelled folder",
@@ -68,17 +80,20 @@ def main(argv: list[str] | None = None) -> None:
 
 def run_predict(args: argparse.Namespace) -> None:
     # Cheap checks first, before TensorFlow loads (seconds): these modules do not import it.
-    from gzmorph.data.decoding import check_batch_size
+    from gzmorph.data.decoding import check_batch_size, check_geometry
     from gzmorph.data.files import find_images
     from gzmorph.inference.table import check_output, write_predictions
     from gzmorph.params import load_params
 
     output = check_output(args.output)
     check_batch_size(args.batch_size)
+    if args.crop is not None:
+        check_geometry(args.crop, 1)
     paths = find_images(args.paths)
     override = load_params(args.params) if args.params else None
 
-    predictor = loaded(args.models, override, args.captions)
+    lupton = LuptonStretch(args.lupton_minimum, args.lupton_stretch, args.lupton_q)
+    predictor = loaded(args.models, override, args.captions, args.crop, lupton)
     rows = predictor.predict_paths(paths, args.tta, args.embeddings, args.batch_size, args.gradcam)
     write_predictions(rows, output, predictor.models.vote_columns, predictor.models.provenance)
     skipped = len(paths) - len(rows)
@@ -112,12 +127,13 @@ def run_card(args: argparse.Namespace) -> None:
     print(model_card(ModelsFolder.named(args.models)), end="")
 
 
-def loaded(models: Path | None, override, captions: bool = True):
+def loaded(models: Path | None, override, captions: bool = True, crop: int | None = None,
+           lupton: LuptonStretch = SDSS_STRETCH):
     """The API's predictor (TensorFlow loads here), with lines naming the models and where the settings
     come from."""
     from gzmorph.api import load
 
-    predictor = load(models, captions, override, report=say)
+    predictor = load(models, captions, override, report=say, crop=crop, lupton=lupton)
     if override:
         say("settings: from --params, not the models folder's own")
     return predictor

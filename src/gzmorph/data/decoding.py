@@ -24,10 +24,18 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageFile
 
-from gzmorph.data.fits import fits_picture, is_fits
+from gzmorph.data.fits import SDSS_STRETCH, LuptonStretch, fits_picture, is_fits
 from gzmorph.errors import GzmorphError
 
 KAGGLE_FRAME = 424
+# GZ2's cut-outs, Kaggle's among them, are 424 px at 0.02 x petroR90_r arcsec a pixel (Willett et al. 2013):
+# the galaxy centred, the frame spanning 8.48 times its r-band Petrosian R90 radius, whatever its size on the sky.
+PETROSIAN_SCALE = 0.02  # of petroR90_r a pixel of the 424 px frame spans
+
+
+def span_in_r90(crop: int) -> float:
+    """How many times the galaxy's petroR90_r a crop of the 424 px frame spans, side to side."""
+    return round(crop * PETROSIAN_SCALE, 2)
 
 # A truncated file must fail loudly: Pillow would otherwise return the partly decoded image and the
 # model would train on its missing rows. This is Pillow's default; set here so no other import can relax it.
@@ -60,10 +68,11 @@ class Decoded(NamedTuple):
     original: tuple[int, int]  # width, height stored in the file
 
 
-def load_galaxy(path: Path | str, crop: int, pixels: int) -> np.ndarray:
-    """Return the centre `crop` (in 424-frame pixels) of the image at `path`, resized to (pixels, pixels, 3) uint8."""
+def load_galaxy(path: Path | str, crop: int, pixels: int, lupton: LuptonStretch = SDSS_STRETCH) -> np.ndarray:
+    """Return the centre `crop` (in 424-frame pixels) of the image at `path`, resized to (pixels, pixels, 3) uint8;
+    a FITS cut-out is made a colour picture with the `lupton` stretch first."""
     check_geometry(crop, pixels)
-    decoded = decode_image(Path(path), crop, pixels)
+    decoded = decode_image(Path(path), crop, pixels, lupton)
     return framed(to_rgb(decoded.image, path), decoded, crop, pixels)
 
 
@@ -111,10 +120,10 @@ def check_geometry(crop: int, pixels: int) -> None:
         raise GzmorphError(f"image size must be a positive number of pixels, got {pixels}")
 
 
-def decode_image(path: Path, crop: int, pixels: int) -> Decoded:
+def decode_image(path: Path, crop: int, pixels: int, lupton: LuptonStretch = SDSS_STRETCH) -> Decoded:
     """Open and fully decode `path`, at reduced scale for JPEGs; any failure becomes UnreadableImage."""
     if is_fits(path):
-        return decode_fits(path)
+        return decode_fits(path, lupton)
     try:
         with warnings.catch_warnings():
             # Over Pillow's pixel limit a file is a decompression bomb or no galaxy cutout; one firm
@@ -127,11 +136,11 @@ def decode_image(path: Path, crop: int, pixels: int) -> Decoded:
         raise UnreadableImage(f"{path}: cannot read image ({error_reason(error)})") from None
 
 
-def decode_fits(path: Path) -> Decoded:
+def decode_fits(path: Path, lupton: LuptonStretch) -> Decoded:
     """A FITS cut-out made the colour picture the model learnt from (gzmorph.data.fits), never by Pillow,
     whose own FITS reading has no brightness scale a galaxy survives."""
     try:
-        picture = fits_picture(path)
+        picture = fits_picture(path, lupton)
     except (OSError, ValueError, TypeError, IndexError) as error:
         raise UnreadableImage(f"{path}: cannot read FITS ({error_reason(error)})") from None
     return Decoded(picture, 1.0, picture.size)
@@ -242,10 +251,10 @@ class DecodedFiles(NamedTuple):
     problems: list[str]  # one line per file that did not, naming it
 
 
-def decode_or_reason(path: Path, crop: int, pixels: int) -> np.ndarray | str:
+def decode_or_reason(path: Path, crop: int, pixels: int, lupton: LuptonStretch = SDSS_STRETCH) -> np.ndarray | str:
     """Runs in a worker: the pixels, or the one-line reason the file is unusable (picklable either way)."""
     try:
-        return load_galaxy(path, crop, pixels)
+        return load_galaxy(path, crop, pixels, lupton)
     except UnreadableImage as error:
         return str(error)
 
@@ -282,10 +291,12 @@ def check_batch_size(batch_size: int) -> int:
     return batch_size
 
 
-def decoded_batches(paths: list[Path], crop: int, pixels: int, batch_size: int) -> Iterator[DecodedFiles]:
-    """``paths`` decoded (centre crop, resize) in batches; the next batch decodes while this one is used."""
+def decoded_batches(paths: list[Path], crop: int, pixels: int, batch_size: int,
+                    lupton: LuptonStretch = SDSS_STRETCH) -> Iterator[DecodedFiles]:
+    """``paths`` decoded (centre crop, resize; FITS by the ``lupton`` stretch) in batches; the next batch decodes
+    while this one is used."""
     check_batch_size(batch_size)
-    decode = partial(decode_or_reason, crop=crop, pixels=pixels)
+    decode = partial(decode_or_reason, crop=crop, pixels=pixels, lupton=lupton)
     with ThreadPool(DECODE_THREADS) as pool:
         results = decode_in_order(pool, decode, paths, batch_size, DECODE_THREADS)
         for start in range(0, len(paths), batch_size):

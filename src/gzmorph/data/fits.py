@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gzmorph.errors import GzmorphError
+
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.fz")
 BANDS = ("g", "r", "i")  # a cube's planes, in this order
 
@@ -29,12 +31,20 @@ class LuptonStretch:
     stretch: float = 0.5
     Q: float = 8.0  # noqa: N815  (astropy's and the paper's name)
 
+    def __post_init__(self):
+        if not self.stretch > 0 or not self.Q >= 0:
+            raise GzmorphError(f"the Lupton stretch must be above 0 and Q at least 0; got stretch {self.stretch}, "
+                               f"Q {self.Q}")
+
+
+SDSS_STRETCH = LuptonStretch()  # the default, for SDSS cut-outs in nanomaggies
+
 
 def is_fits(path: Path | str) -> bool:
     return Path(path).name.lower().endswith(FITS_SUFFIXES)
 
 
-def fits_picture(path: Path | str, lupton: LuptonStretch = LuptonStretch()) -> Image.Image:
+def fits_picture(path: Path | str, lupton: LuptonStretch = SDSS_STRETCH) -> Image.Image:
     """The RGB picture of a FITS cut-out: a (3, height, width) cube of g, r, i, or one (height, width) band."""
     # astropy loads here, not with the module: the command's checks and the split stage's workers, which
     # import the decoding, never need it for JPEGs (a third of a second each).

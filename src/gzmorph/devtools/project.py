@@ -1,6 +1,7 @@
 """The clone this package lies in, and the commands that drive DVC in it or in a copy of it."""
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from gzmorph.params import set_params
+from gzmorph.paths import real_gz2
 
 REPO = Path(__file__).resolve().parents[3]  # src/gzmorph/devtools/project.py
 # What a copy of the pipeline needs; what the data stages read comes from params.yaml's data.raw_dir.
@@ -20,6 +22,15 @@ PROJECT = ("dvc.yaml", "params.yaml", ".dvcignore", "stages", "src", ".dvc")
 LEFT_OUT = ("__pycache__", "tmp", "cache", "config.local", "*.egg-info")
 GIT = ["git", "-c", "user.name=gzmorph", "-c", "user.email=gzmorph@localhost"]
 TAIL = 3000  # characters of each output a failure shows
+
+
+def real_data_parser(doc: str) -> argparse.ArgumentParser:
+    """A maintainer's script's parser, described by the first line of ``doc``, with the real GZ2 data it reads:
+    --data, the Kaggle subset, and --other, another image release (hart16), both under $GZMORPH_REAL_DATA."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=real_gz2("kaggle"))
+    parser.add_argument("--other", type=Path, default=real_gz2("hart16"))
+    return parser
 
 
 class CommandError(Exception):

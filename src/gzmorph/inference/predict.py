@@ -14,6 +14,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from gzmorph.data.decoding import check_batch_size, decoded_batches, galaxy_from_array
+from gzmorph.data.fits import SDSS_STRETCH, LuptonStretch
 from gzmorph.errors import GzmorphError
 from gzmorph.inference.gradcam import draw_heatmaps
 from gzmorph.inference.table import prediction_rows
@@ -22,13 +23,15 @@ from gzmorph.params import Params
 
 
 def predict_files(paths: list[Path], models: Models, settings: Params, batch_size: int,
-                  gradcam_dir: Path | None = None, embeddings: bool = False) -> tuple[pd.DataFrame, list[str]]:
-    """The prediction table of the readable files, and one line per file that could not be read."""
+                  gradcam_dir: Path | None = None, embeddings: bool = False,
+                  lupton: LuptonStretch = SDSS_STRETCH) -> tuple[pd.DataFrame, list[str]]:
+    """The prediction table of the readable files, each centre-cropped by ``settings.image.crop`` (a FITS
+    cut-out made a colour picture by the ``lupton`` stretch), and one line per file that could not be read."""
     tables, problems, heatmap_names = [], [], set()
     if gradcam_dir is not None:
         Path(gradcam_dir).mkdir(parents=True, exist_ok=True)
     with tqdm(total=len(paths), desc="predicting", unit="img", file=sys.stderr) as progress:
-        for batch in decoded_batches(paths, models.crop, models.pixels, batch_size):
+        for batch in decoded_batches(paths, settings.image.crop, models.pixels, batch_size, lupton):
             for problem in batch.problems:
                 progress.write(f"skipped: {problem}", file=sys.stderr)
             problems += batch.problems
@@ -48,11 +51,11 @@ def predict_files(paths: list[Path], models: Models, settings: Params, batch_siz
 def predict_arrays(images: np.ndarray, models: Models, settings: Params, batch_size: int,
                    embeddings: bool = False) -> pd.DataFrame:
     """The prediction table of full cut-outs held in memory, (n, height, width, 3) or (n, height, width)
-    uint8: each gets the crop and resize a file gets."""
+    uint8: each gets the crop (``settings.image.crop``) and resize a file gets."""
     check_batch_size(batch_size)
     tables = []
     for start in tqdm(range(0, len(images), batch_size), desc="predicting", unit="batch", file=sys.stderr):
-        batch = np.stack([galaxy_from_array(image, models.crop, models.pixels)
+        batch = np.stack([galaxy_from_array(image, settings.image.crop, models.pixels)
                           for image in images[start:start + batch_size]])
         tables.append(prediction_rows(predict_images(models, batch, settings, embeddings), models.vote_columns))
     return pd.concat(tables, ignore_index=True)

@@ -22,6 +22,7 @@ PROBABILITY_PREFIX = "p_"
 DECIMALS = 6
 EMBEDDING_PREFIX = "embedding_"
 MODELS_COLUMN = "models"  # naming the models that answered
+FAMILIAR_COLUMN = "familiar"  # familiarity at most 1: like the galaxies the models learnt from
 
 
 def check_output(path: Path) -> Path:
@@ -30,6 +31,16 @@ def check_output(path: Path) -> Path:
     if path.suffix.lower() not in FORMATS:
         raise GzmorphError(f"{path}: the output must end in .csv or .json")
     return path
+
+
+def unfamiliar_warning(rows: pd.DataFrame) -> str | None:
+    """One line when most of the rows' images look unlike the galaxies the models learnt from."""
+    if FAMILIAR_COLUMN not in rows or rows[FAMILIAR_COLUMN].mean() >= 0.5:
+        return None
+    unfamiliar = int((~rows[FAMILIAR_COLUMN]).sum())
+    return (f"{unfamiliar} of {len(rows)} images look unlike the galaxies the models learnt from ({FAMILIAR_COLUMN} "
+            "is False), so their classes and captions mean little; a cut-out should be framed as GZ2's "
+            "(README, \"What a cut-out should look like\")")
 
 
 def write_predictions(rows: pd.DataFrame, path: Path, vote_columns: list[str], provenance: dict) -> None:
@@ -61,7 +72,9 @@ def json_records(rows: pd.DataFrame, vote_columns: list[str]) -> list[dict]:
 def prediction_rows(predictions: Predictions, vote_columns: list[str], files: list[Path] | None = None,
                     ) -> pd.DataFrame:
     """One row per image: its file when given, class, the five class probabilities, the vote fractions, the
-    caption, and the embeddings when the predictions hold them."""
+    caption, whether the picture is grey (``single_band``), how far it lies from the training galaxies
+    (``familiarity``, ``familiar``: where the models folder has the statistics), and the embeddings when the
+    predictions hold them."""
     rows = pd.DataFrame({"file": [str(f) for f in files]} if files is not None else {})
     rows["class"] = np.asarray(CLASSES, dtype=object)[predictions.classes]
     for i, name in enumerate(CLASSES):
@@ -70,6 +83,10 @@ def prediction_rows(predictions: Predictions, vote_columns: list[str], files: li
     rows[vote_columns] = votes.to_numpy()
     if predictions.captions is not None:
         rows["caption"] = [as_sentence(caption) for caption in predictions.captions]
+    rows["single_band"] = predictions.single_band
+    if predictions.familiarity is not None:
+        rows["familiarity"] = predictions.familiarity.round(DECIMALS)
+        rows[FAMILIAR_COLUMN] = predictions.familiarity <= 1
     if predictions.embeddings is not None:
         columns = [f"{EMBEDDING_PREFIX}{i}" for i in range(predictions.embeddings.shape[1])]
         rows = pd.concat([rows, pd.DataFrame(predictions.embeddings, columns=columns)], axis=1)

@@ -12,8 +12,10 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from gzmorph.data.decoding import KAGGLE_FRAME, span_in_r90
 from gzmorph.data.packed_splits import SPLIT_NAMES
 from gzmorph.gz2.rule import CLASSES
+from gzmorph.models.familiarity import FAMILIARITY
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_record
 from gzmorph.models.folder import CARD, ModelsFolder
 
@@ -29,7 +31,7 @@ def model_card(folder: ModelsFolder) -> str:
     metrics = {f.stem: json.loads(f.read_text()) for f in sorted((folder.root / METRICS).glob("*.json"))}
     run = json.loads((folder.root / RUN).read_text()) if (folder.root / RUN).is_file() else None
     sections = [title(run, classifier), learnt_from(folder, classifier, metrics, run),
-                answers(classifier, captioner), made(run), how_well(metrics, classifier),
+                answers(classifier, captioner, folder), made(run), how_well(metrics, classifier),
                 limits(classifier, metrics), files(folder)]
     return "\n".join(section for section in sections if section)
 
@@ -76,17 +78,25 @@ def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, r
     return text
 
 
-def answers(classifier: ClassifierRecord, captioner: CaptionerRecord | None) -> str:
+def answers(classifier: ClassifierRecord, captioner: CaptionerRecord | None, folder: ModelsFolder) -> str:
     """The settings the folder answers with, whatever params.yaml a working tree holds."""
     rule = ", ".join(f"`{k}: {v}`" for k, v in asdict(classifier.rule).items())
-    lines = [f"- **Images:** the centre {classifier.crop} px of Kaggle's 424 px frame (the same fraction of any "
-             f"other cut-out's shorter side), resized to {classifier.pixels} px.",
+    lines = [f"- **Images:** the centre {classifier.crop} px of Kaggle's {KAGGLE_FRAME} px frame (the same fraction "
+             f"of any other cut-out's shorter side), resized to {classifier.pixels} px. GZ2's frame spans "
+             f"{span_in_r90(KAGGLE_FRAME)} times the galaxy's r-band Petrosian radius petroR90_r, the galaxy "
+             f"centred, so the model sees {span_in_r90(classifier.crop)} petroR90_r from side to side: frame "
+             "cut-outs so (README, \"What a cut-out should look like\"), or give `--crop`.",
              f"- **Class:** `class_from: {classifier.decision.class_from}`, chosen on validation with "
              f"`tta: {str(classifier.tta).lower()}`; the class rule: {rule}."]
     if captioner:
         templates = ", ".join(f"`{k}: {v}`" for k, v in asdict(captioner.build_captions).items())
         lines.append(f"- **Captions:** beam search, `beam_width: {captioner.beam_width}`, `length_penalty: "
                      f"{captioner.length_penalty}`; the caption templates: {templates}.")
+    if (folder.classifier / FAMILIARITY).is_file():
+        lines.append(f"- **Unfamiliar images:** `classifier/{FAMILIARITY}` holds its training galaxies' "
+                     "statistics; each row's `familiarity` is the image's distance from them, `familiar` when at "
+                     "most 1, as 99 % of its validation galaxies are. A run of mostly unfamiliar images ends in a "
+                     "warning.")
     return ("## How it answers\n\nThese travel in `classifier/meta.json` and `captioner/meta.json`; `--params` "
             "overrides them.\n\n" + "\n".join(lines) + "\n")
 

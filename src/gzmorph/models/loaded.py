@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, predict_classes, with_features
+from gzmorph.models.familiarity import Familiarity, load_familiarity, single_band
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, Trained
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.forward import captions_from, pooled_features, predict_with_features
@@ -23,6 +24,7 @@ class Models:
     folder: ModelsFolder  # where they were loaded from: each output names it
     classifier: Trained
     captioner: Trained | None  # None when captions are not wanted
+    familiarity: Familiarity | None = None  # the training split's statistics; None where saved without them
 
     @cached_property
     def predictor(self) -> keras.Model:
@@ -54,11 +56,12 @@ class Models:
 
     def settings(self, params: Params | None = None) -> Params:
         """``params`` (params.py's defaults when None) with what the folder says its models answer with: the
-        class rule and TTA the classifier's decision was tuned with, and the captioner's caption templates,
-        beam width and length penalty."""
+        crop and size of the images the classifier learnt from, the class rule and TTA its decision was tuned
+        with, and the captioner's caption templates, beam width and length penalty."""
         params, classifier = params or Params(), self.classifier.record
         inference = replace(params.inference, tta=classifier.tta)
-        update = {"clean_labels": replace(params.clean_labels, rule=classifier.rule), "inference": inference}
+        update = {"clean_labels": replace(params.clean_labels, rule=classifier.rule), "inference": inference,
+                  "image": replace(params.image, crop=classifier.crop, pixels=classifier.pixels)}
         if self.captioner:
             captioner = self.captioner.record
             update.update(build_captions=captioner.build_captions, inference=replace(
@@ -73,6 +76,8 @@ class Predictions(NamedTuple):
     captions: list[str] | None  # beam search's
     outputs: dict  # the forward pass's, the feature map included: scoring decodes them greedily too
     embeddings: np.ndarray | None = None  # (n, d) the pooled encoder features, when asked for
+    single_band: np.ndarray | None = None  # (n,) bool: a grey picture, its three channels one
+    familiarity: np.ndarray | None = None  # (n,) distance from the training galaxies; familiar up to 1
 
 
 def load_models(folder: ModelsFolder, captions: bool = True) -> Models:
@@ -85,16 +90,19 @@ def load_models(folder: ModelsFolder, captions: bool = True) -> Models:
             # (a failure would raise), so the warning tells a user of this command nothing.
             warnings.filterwarnings("ignore", message=".*build_from_config.*")
             captioner = folder.load(CaptionerRecord)
-    return Models(folder, classifier, captioner)
+    return Models(folder, classifier, captioner, load_familiarity(folder.classifier))
 
 
 def predict_images(models: Models, images: np.ndarray, settings: Params, embeddings: bool = False) -> Predictions:
     """Predictions for model-ready images, (n, pixels, pixels, 3) uint8, with ``settings``' inference section
-    and class rule; with ``embeddings``, the pooled encoder features too."""
+    and class rule, each image's familiarity where the folder has the statistics; with ``embeddings``, the
+    pooled encoder features too."""
     inference = settings.inference
     outputs = predict_with_features(models.predictor, images, inference.tta)
     classes = predict_classes(outputs, models.classifier.record.decision, settings.clean_labels.rule)
     captions = (captions_from(models.captioner, outputs, inference.beam_width, inference.length_penalty, classes)
                 if models.captioner else None)
-    pooled = pooled_features(outputs) if embeddings else None
-    return Predictions(classes, outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT], captions, outputs, pooled)
+    pooled = pooled_features(outputs)
+    familiarity = models.familiarity.scores(images, pooled) if models.familiarity else None
+    return Predictions(classes, outputs[CLASS_OUTPUT], outputs[VOTES_OUTPUT], captions, outputs,
+                       pooled if embeddings else None, single_band(images), familiarity)

@@ -20,9 +20,11 @@ from gzmorph.models.classifier import (
     build_classifier,
     compile_classifier,
     predict_classes,
+    with_features,
 )
+from gzmorph.models.familiarity import Familiarity, fit_familiarity
 from gzmorph.models.files import ClassifierRecord, Trained
-from gzmorph.models.forward import predict_with_tta
+from gzmorph.models.forward import pooled_features, predict_with_features, predict_with_tta
 from gzmorph.params import ClassifierParams, Params
 from gzmorph.paths import is_sample
 from gzmorph.training.augment import training_augmentation
@@ -55,6 +57,15 @@ def train_classifier(train: Split, val: Split, params: Params, curves: Path) -> 
         choice.decision, choice.val_scores, train_vote_means(train),
         pixels=model.input.shape[1], crop=params.image.crop,  # the packed arrays' size, which the split stage took
         trained_on=params.data.raw_dir, synthetic=is_sample(params.data.raw_dir), rule=rule, tta=tta))
+
+
+def familiarity_of(model: keras.Model, train: Split, val: Split) -> Familiarity:
+    """What the training split looks like to ``model`` and in its pixels, the thresholds set on ``val``: what
+    a prediction's familiarity is measured against (gzmorph.models.familiarity)."""
+    predictor = with_features(model)
+    train_features, val_features = (pooled_features(predict_with_features(predictor, split.images, tta=False))
+                                    for split in (train, val))
+    return fit_familiarity(train.images, train_features, val.images, val_features)
 
 
 def with_augmentation(model: keras.Model, params: ClassifierParams, seed: int) -> keras.Model:
