@@ -111,3 +111,27 @@ def test_a_single_band_is_flagged_in_its_row(tmp_path):
     fits.PrimaryHDU(bands_of(GALAXIES[0])).writeto(tmp_path / "gri.fits")
     rows = gzmorph.predict([tmp_path], captions=False)
     assert dict(zip(rows["file"].str.split("/").str[-1], rows["single_band"])) == {"gri.fits": False, "r.fits": True}
+
+
+def test_three_band_files_are_one_galaxy_named_directly_in_a_folder_or_by_glob(cutouts, tmp_path):
+    g, r, i = bands_of(GALAXIES[1])
+    for band, plane in zip("gri", (g, r, i)):
+        fits.PrimaryHDU(plane).writeto(tmp_path / f"ngc-{band}.fits")
+    fits.PrimaryHDU(r).writeto(tmp_path / "alone_r.fits")  # no siblings: one grey band
+    for patterns in ([str(tmp_path)], [str(tmp_path / "ngc-g.fits"), str(tmp_path / "ngc-i.fits")],
+                     [str(tmp_path / "*.fits")]):
+        assert tmp_path / "ngc-r.fits" in find_images(patterns)
+        assert not {tmp_path / "ngc-g.fits", tmp_path / "ngc-i.fits"} & set(find_images(patterns))
+    cube = load_galaxy(cutouts / "1.fits", 207, 32)  # the same bands of the same galaxy, in one file
+    np.testing.assert_array_equal(load_galaxy(tmp_path / "ngc-r.fits", 207, 32), cube)
+    rows = gzmorph.predict([tmp_path], captions=False)
+    assert rows["file"].str.split("/").str[-1].tolist() == ["alone_r.fits", "ngc-r.fits"]
+    assert rows["single_band"].tolist() == [True, False]
+
+
+def test_band_files_of_different_sizes_are_one_line(tmp_path):
+    for band, side in zip("gri", (8, 8, 9)):
+        fits.PrimaryHDU(np.ones((side, side), np.float32)).writeto(tmp_path / f"x_{band}.fits")
+    with pytest.raises(UnreadableImage, match="x_r.fits: cannot read FITS .the three band files hold") as raised:
+        load_galaxy(tmp_path / "x_r.fits", 207, 16)
+    assert "\n" not in str(raised.value)

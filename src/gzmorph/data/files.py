@@ -2,7 +2,8 @@
 in Kaggle's layout.
 
 Files, folders and glob patterns are accepted. A folder contributes its JPEG, PNG and FITS files (not its
-subfolders'); a file named explicitly is always tried, so a wrong one is reported rather than ignored.
+subfolders'); a file named explicitly is always tried, so a wrong one is reported rather than ignored. The
+three FITS files of one galaxy's bands are one galaxy, however they are named.
 """
 from __future__ import annotations
 
@@ -10,18 +11,20 @@ import glob
 from pathlib import Path
 
 from gzmorph.data.decoding import is_galaxy_file
+from gzmorph.data.fits import one_file_per_galaxy
 from gzmorph.errors import GzmorphError
 
 GLOB_CHARACTERS = set("*?[")
 def find_images(patterns: list[str]) -> list[Path]:
-    """Every file the patterns name, in the order given (sorted within a folder or glob), each once."""
+    """Every file the patterns name, in the order given (sorted within a folder or glob), each once; the three
+    files of a FITS band triple (gzmorph.data.fits) once, as their middle band's."""
     found: dict[Path, None] = {}
     for pattern in patterns:
         matches = expand(pattern)
         if not matches:
             raise GzmorphError(f"{pattern}: no such file, or no JPEG, PNG or FITS in it; name image files, "
                                "folders of them, or glob patterns")
-        found.update(dict.fromkeys(matches))
+        found.update(dict.fromkeys(one_file_per_galaxy(match) for match in matches))
     return list(found)
 
 

@@ -2,8 +2,11 @@
 
 GZ2's images are SDSS colour composites of the g, r and i bands made with the asinh method of Lupton et al.
 (2004); a FITS cut-out is turned into one the same way, with astropy's ``make_lupton_rgb`` (red from i, green
-from r, blue from g), rather than by a brightness scale of our own. A cube holds the three bands along its
-first axis in the order g, r, i; a single plane is read as a grey image, all three channels alike. Float
+from r, blue from g), rather than by a brightness scale of our own. A cube holds three bands along its
+first axis, bluest first (g, r, i; or another triple, such as g, r, z). Three files named alike but for the
+band letter (``NAME_g.fits``, ``NAME_r.fits``, ``NAME_i.fits``; ``-`` or ``.`` before the letter too) are one
+cube wherever they are named, and one row, the middle band's file. A single plane is read as a grey image,
+all three channels alike. Float
 and integer pixels alike are fluxes; NaNs (masked pixels) count as empty sky. Rows are turned so that the
 first row is the top of the picture, as in a JPEG (FITS counts rows from the bottom).
 
@@ -12,6 +15,7 @@ asinh curve and ``Q`` its softening; the defaults suit SDSS cut-outs in nanomagg
 """
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +27,9 @@ from gzmorph.errors import GzmorphError
 
 FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.fz")
 BANDS = ("g", "r", "i")  # a cube's planes, in this order
+WAVELENGTH_ORDER = "ugrizy"  # the survey filters a band file's name may end in, bluest first
+BAND_FILE = re.compile(rf"^(?P<stem>.+)(?P<separator>[_.-])(?P<band>[{WAVELENGTH_ORDER}])"
+                       rf"(?P<suffix>{'|'.join(map(re.escape, FITS_SUFFIXES))})$")
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,8 @@ def fits_picture(path: Path | str, lupton: LuptonStretch = SDSS_STRETCH) -> Imag
     # import the decoding, never need it for JPEGs (a third of a second each).
     from astropy.visualization import make_lupton_rgb
 
-    planes = fits_planes(path)
+    triple = band_triple(Path(path))
+    planes = fits_planes(path) if triple is None else stacked([fits_planes(band) for band in triple])
     if planes.ndim == 2:
         planes = np.stack([planes] * 3)
     if planes.ndim != 3 or planes.shape[0] != len(BANDS):
@@ -60,6 +68,30 @@ def fits_picture(path: Path | str, lupton: LuptonStretch = SDSS_STRETCH) -> Imag
     with np.errstate(invalid="ignore", divide="ignore"):  # astropy divides by the intensity of empty sky too
         rgb = make_lupton_rgb(i, r, g, minimum=lupton.minimum, stretch=lupton.stretch, Q=lupton.Q)
     return Image.fromarray(np.ascontiguousarray(rgb[::-1]))
+
+
+def band_triple(path: Path) -> tuple[Path, Path, Path] | None:
+    """The three band files of the galaxy ``path`` is one band of, bluest first; None unless exactly three
+    files beside it are named alike but for the band letter."""
+    match = BAND_FILE.match(path.name)
+    if match is None:
+        return None
+    names = [f"{match['stem']}{match['separator']}{band}{match['suffix']}" for band in WAVELENGTH_ORDER]
+    present = [path.with_name(name) for name in names if path.with_name(name).is_file()]
+    return tuple(present) if len(present) == len(BANDS) else None
+
+
+def one_file_per_galaxy(path: Path) -> Path:
+    """The file that stands for ``path``'s galaxy: the middle band of a band triple, else ``path`` itself."""
+    triple = band_triple(path) if is_fits(path) else None
+    return path if triple is None else triple[1]
+
+
+def stacked(planes: list[np.ndarray]) -> np.ndarray:
+    if any(plane.shape != planes[0].shape or plane.ndim != 2 for plane in planes):
+        raise ValueError(f"the three band files hold {', '.join(str(p.shape) for p in planes)}; each must be one "
+                         "(height, width) band of the same size")
+    return np.stack(planes)
 
 
 def fits_planes(path: Path | str) -> np.ndarray:

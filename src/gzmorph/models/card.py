@@ -148,9 +148,11 @@ def limits(record: ClassifierRecord, metrics: dict) -> str:
         lines.append(f"- It predicts all 37 vote fractions, but learnt only the {len(columns)} columns above; the "
                      "others are untrained and the output leaves them out, and its captions never state them.")
     if OTHER.removesuffix(".json") in metrics:
-        lines.append(f"- It learnt from Kaggle's SDSS cut-outs. Another image release scores lower: "
-                     f"{other_release(metrics[OTHER.removesuffix('.json')])}; fine-tune on your own labels for "
-                     "such images (README).")
+        lines.append(f"- It learnt from Kaggle's SDSS cut-outs and their vote fractions. Another image release scores "
+                     f"lower: {other_release(metrics[OTHER.removesuffix('.json')])}. Its images are the same "
+                     "(some pixel for pixel), but its catalogue puts more of the vote in \"smooth\" for the same "
+                     "picture, so the rule names more ellipticals; labels on that scale want the rule's thresholds "
+                     "moved (docs/results.md, \"Why hart16 scores lower\") or fine-tuning on them (README).")
     if "classifier" in metrics:
         lines.append("- Mergers and ambiguous galaxies are few in its training data; their recall is low "
                      "(`metrics/classifier.json`).")
