@@ -133,8 +133,7 @@ def main() -> None:
     release = RELEASE
     if args.familiarity:
         measure_familiarity(release, args.data)
-        return
-    if not args.card:
+    elif not args.card:
         root = args.keep or Path(tempfile.mkdtemp(prefix="gzmorph-release-"))
         root.mkdir(parents=True, exist_ok=True)
         commit = commit_state()

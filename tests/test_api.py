@@ -2,6 +2,7 @@
 command line's columns and the settings the models folder carries, whatever params.yaml lies around."""
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import keras
@@ -160,3 +161,13 @@ def test_predicting_shows_a_progress_bar_on_stderr_and_nothing_on_stdout(release
     released.predict(full_arrays(FILES[:2]))
     out, err = capfd.readouterr()
     assert out == "" and "predicting: 100%" in err and "2/2 [" in err and "1/1 [" in err  # files, then batches
+
+
+def test_a_params_files_crop_gives_way_to_the_models_and_crop_overrides_it(released):
+    from gzmorph.params import Params
+
+    other = Params().model_copy(update={"image": replace(Params().image, crop=100)})
+    assert gzmorph.load(params=other).settings.image.crop == released.models.crop
+    cropped = gzmorph.load(crop=300, captions=False)
+    assert cropped.settings.image.crop == 300
+    assert not np.allclose(cropped.predict(FILES[:2])[PROBABILITIES], released.predict(FILES[:2])[PROBABILITIES])

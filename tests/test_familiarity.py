@@ -105,10 +105,10 @@ def test_the_released_model_flags_negatives_and_grey_pictures_and_warns_once(rel
         rows = released.predict(negatives(FILES[:8]))
     assert len(caught) == 1 and not rows["familiar"].any() and (rows["familiarity"] > 1).all()
     grey = np.stack([np.asarray(Image.open(f).convert("L")) for f in FILES[:2]])
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # the sample's synthetic galaxies are unfamiliar to the released model too
         warnings.simplefilter("ignore")
         assert released.predict(grey)["single_band"].all()
-    assert not released.predict(FILES[:2])["single_band"].any()
+        assert not released.predict(FILES[:2])["single_band"].any()
 
 
 def test_the_command_line_warns_in_one_line_and_writes_the_columns(tmp_path, capsys):

@@ -135,3 +135,13 @@ def test_band_files_of_different_sizes_are_one_line(tmp_path):
     with pytest.raises(UnreadableImage, match="x_r.fits: cannot read FITS .the three band files hold") as raised:
         load_galaxy(tmp_path / "x_r.fits", 207, 16)
     assert "\n" not in str(raised.value)
+
+
+def test_upper_case_suffixes_and_five_bands_still_make_one_galaxy_of_g_r_i(tmp_path):
+    g, r, i = bands_of(GALAXIES[1])
+    for band, plane in zip("ugriz", (g, g, r, i, i)):
+        fits.PrimaryHDU(plane).writeto(tmp_path / f"m51_{band}.FITS")
+    found = [p.name for p in find_images([str(tmp_path)])]
+    assert found == ["m51_r.FITS", "m51_u.FITS", "m51_z.FITS"]  # g, r, i one galaxy; u and z each alone, grey
+    np.testing.assert_array_equal(load_galaxy(tmp_path / "m51_r.FITS", 207, 16),
+                                  load_galaxy(tmp_path / "m51_g.FITS", 207, 16))

@@ -46,11 +46,13 @@ class Predictor:
         learnt from. ``lupton``: how a FITS cut-out's fluxes become colours (gzmorph.data.fits). ``report``
         takes a line naming the models and what they learnt from, and any warning; without it, a warning is a
         Python warning."""
-        self.models, self.settings, self.report = models, settings or models.settings(), report
-        self.lupton = lupton
+        self.models, self.report, self.lupton = models, report, lupton
         if crop is not None:
             check_geometry(crop, models.pixels)
-            self.settings = self.settings.model_copy(update={"image": replace(self.settings.image, crop=crop)})
+        # The images the model takes are the folder's to say, whatever settings answer: a params file's crop
+        # was made for another model.
+        image = replace(models.settings().image, crop=models.crop if crop is None else crop)
+        self.settings = (settings or models.settings()).model_copy(update={"image": image})
         about = models.provenance
         if report:
             report(f"models: {about['models']} (trained on {about['trained_on']})")

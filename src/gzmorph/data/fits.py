@@ -29,7 +29,7 @@ FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fits.fz")
 BANDS = ("g", "r", "i")  # a cube's planes, in this order
 WAVELENGTH_ORDER = "ugrizy"  # the survey filters a band file's name may end in, bluest first
 BAND_FILE = re.compile(rf"^(?P<stem>.+)(?P<separator>[_.-])(?P<band>[{WAVELENGTH_ORDER}])"
-                       rf"(?P<suffix>{'|'.join(map(re.escape, FITS_SUFFIXES))})$")
+                       rf"(?P<suffix>(?i:{'|'.join(map(re.escape, FITS_SUFFIXES))}))$")
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,16 @@ def fits_picture(path: Path | str, lupton: LuptonStretch = SDSS_STRETCH) -> Imag
 
 
 def band_triple(path: Path) -> tuple[Path, Path, Path] | None:
-    """The three band files of the galaxy ``path`` is one band of, bluest first; None unless exactly three
-    files beside it are named alike but for the band letter."""
+    """The three band files of the galaxy ``path`` is one band of, bluest first: the three named alike but for
+    the band letter, or g, r and i where there are more; None where there are fewer, or more without them."""
     match = BAND_FILE.match(path.name)
     if match is None:
         return None
-    names = [f"{match['stem']}{match['separator']}{band}{match['suffix']}" for band in WAVELENGTH_ORDER]
-    present = [path.with_name(name) for name in names if path.with_name(name).is_file()]
-    return tuple(present) if len(present) == len(BANDS) else None
+    files = {band: path.with_name(f"{match['stem']}{match['separator']}{band}{match['suffix']}")
+             for band in WAVELENGTH_ORDER}
+    present = [band for band, file in files.items() if file.is_file()]
+    chosen = present if len(present) == len(BANDS) else BANDS if set(BANDS) <= set(present) else None
+    return None if chosen is None or match["band"] not in chosen else tuple(files[band] for band in chosen)
 
 
 def one_file_per_galaxy(path: Path) -> Path:

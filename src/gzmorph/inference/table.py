@@ -45,7 +45,7 @@ def unfamiliar_warning(rows: pd.DataFrame) -> str | None:
 
 def write_predictions(rows: pd.DataFrame, path: Path, vote_columns: list[str], provenance: dict) -> None:
     """``rows`` as the API returns them, their ``models`` column last. The CSV names the models on every row;
-    the JSON once, with what they learnt from and any warning."""
+    the JSON once, with what they learnt from and any warning about them."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":

@@ -94,9 +94,9 @@ def answers(classifier: ClassifierRecord, captioner: CaptionerRecord | None, fol
                      f"{captioner.length_penalty}`; the caption templates: {templates}.")
     if (folder.classifier / FAMILIARITY).is_file():
         lines.append(f"- **Unfamiliar images:** `classifier/{FAMILIARITY}` holds its training galaxies' "
-                     "statistics; each row's `familiarity` is the image's distance from them, `familiar` when at "
-                     "most 1, as 99 % of its validation galaxies are. A run of mostly unfamiliar images ends in a "
-                     "warning.")
+                     "statistics; each row's `familiarity` is the image's distance from them in three views, each "
+                     "as a multiple of what 99 % of its validation galaxies stay within: `familiar` when at most 1. "
+                     "A run of mostly unfamiliar images ends in a warning.")
     return ("## How it answers\n\nThese travel in `classifier/meta.json` and `captioner/meta.json`; `--params` "
             "overrides them.\n\n" + "\n".join(lines) + "\n")
 

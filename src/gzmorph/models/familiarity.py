@@ -33,6 +33,7 @@ from gzmorph.models.files import ZIP_TIME
 
 FAMILIARITY = "familiarity.npz"  # in the classifier's folder, beside its model and record
 QUANTILE = 0.99  # of the validation split's distances, the threshold of familiar
+MIN_THRESHOLD = 1e-6
 SKY_BORDER = 4  # pixels along each edge of a model-ready image that show the sky
 LIGHT_RADII = (1 / 16, 1 / 8, 1 / 4)  # fractions of the image's side within which the light is measured
 
@@ -52,9 +53,12 @@ class Gauge:
 
 
 def fit_gauge(train: np.ndarray, val: np.ndarray) -> Gauge:
+    """``train``'s distribution; the threshold from ``val``'s distances (``train``'s where there is no val)."""
     shrunk = LedoitWolf().fit(np.asarray(train, np.float64))
     gauge = Gauge(shrunk.location_, shrunk.precision_, 1.0)
-    return Gauge(gauge.mean, gauge.precision, float(np.quantile(gauge.distances(val), QUANTILE)))
+    distances = gauge.distances(val if len(val) else train)
+    # A floor: identical training pictures would put every distance, and so the threshold, at 0.
+    return Gauge(gauge.mean, gauge.precision, max(float(np.quantile(distances, QUANTILE)), MIN_THRESHOLD))
 
 
 class Picture(NamedTuple):
@@ -147,6 +151,6 @@ def load_familiarity(directory: Path) -> Familiarity | None:
         with np.load(path) as arrays:
             return Familiarity(**{view: Gauge(arrays[f"{view}_mean"], arrays[f"{view}_precision"],
                                               float(arrays[f"{view}_threshold"])) for view in VIEWS})
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+    except (KeyError, ValueError, TypeError, OSError, zipfile.BadZipFile):
         raise GzmorphError(f"{path} is not what this version of gzmorph writes; retrain the classifier with it, "
                            "or delete the file to answer without familiarity") from None
