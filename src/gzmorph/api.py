@@ -51,8 +51,9 @@ class Predictor:
             check_geometry(crop, models.pixels)
         # The images the model takes are the folder's to say, whatever settings answer: a params file's crop
         # was made for another model.
-        image = replace(models.settings().image, crop=models.crop if crop is None else crop)
-        self.settings = (settings or models.settings()).model_copy(update={"image": image})
+        own = models.settings()
+        image = own.image if crop is None else replace(own.image, crop=crop)
+        self.settings = (settings or own).model_copy(update={"image": image})
         about = models.provenance
         if report:
             report(f"models: {about['models']} (trained on {about['trained_on']})")

@@ -40,14 +40,13 @@ def parser() -> argparse.ArgumentParser:
     predict.add_argument("--crop", type=int, metavar="PX",
                          help="classify the centre PX pixels of a 424 px frame (the same fraction of any other "
                               "size) instead of the crop the models learnt from (a GZ2 framing: see the README)")
-    stretch = SDSS_STRETCH
-    predict.add_argument("--lupton-stretch", type=float, default=stretch.stretch, metavar="FLUX",
+    predict.add_argument("--lupton-stretch", type=float, default=SDSS_STRETCH.stretch, metavar="FLUX",
                          help="FITS cut-outs: the linear range of the asinh stretch, in the file's flux units "
-                              f"(default {stretch.stretch}, for SDSS nanomaggies)")
-    predict.add_argument("--lupton-q", type=float, default=stretch.Q, metavar="Q",
-                         help=f"FITS cut-outs: the asinh softening (default {stretch.Q})")
-    predict.add_argument("--lupton-minimum", type=float, default=stretch.minimum, metavar="FLUX",
-                         help=f"FITS cut-outs: the flux shown black (default {stretch.minimum})")
+                              f"(default {SDSS_STRETCH.stretch}, for SDSS nanomaggies)")
+    predict.add_argument("--lupton-q", type=float, default=SDSS_STRETCH.Q, metavar="Q",
+                         help=f"FITS cut-outs: the asinh softening (default {SDSS_STRETCH.Q})")
+    predict.add_argument("--lupton-minimum", type=float, default=SDSS_STRETCH.minimum, metavar="FLUX",
+                         help=f"FITS cut-outs: the flux shown black (default {SDSS_STRETCH.minimum})")
     predict.set_defaults(run=run_predict)
 
     evaluate = commands.add_parser("evaluate", help="score the models on a labelled folder",

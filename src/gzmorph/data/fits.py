@@ -6,9 +6,9 @@ from r, blue from g), rather than by a brightness scale of our own. A cube holds
 first axis, bluest first (g, r, i; or another triple, such as g, r, z). Three files named alike but for the
 band letter (``NAME_g.fits``, ``NAME_r.fits``, ``NAME_i.fits``; ``-`` or ``.`` before the letter too) are one
 cube wherever they are named, and one row, the middle band's file. A single plane is read as a grey image,
-all three channels alike. Float
-and integer pixels alike are fluxes; NaNs (masked pixels) count as empty sky. Rows are turned so that the
-first row is the top of the picture, as in a JPEG (FITS counts rows from the bottom).
+all three channels alike. Float and integer pixels alike are fluxes; NaNs (masked pixels) count as empty
+sky. Rows are turned so that the first row is the top of the picture, as in a JPEG (FITS counts rows from
+the bottom).
 
 The stretch follows astropy's: ``minimum`` is the flux shown black, ``stretch`` the linear range of the
 asinh curve and ``Q`` its softening; the defaults suit SDSS cut-outs in nanomaggies.
@@ -52,7 +52,8 @@ def is_fits(path: Path | str) -> bool:
 
 
 def fits_picture(path: Path | str, lupton: LuptonStretch = SDSS_STRETCH) -> Image.Image:
-    """The RGB picture of a FITS cut-out: a (3, height, width) cube of g, r, i, or one (height, width) band."""
+    """The RGB picture of a FITS cut-out: a (3, height, width) cube of g, r, i, one band of a band triple's
+    files (all three read), or one (height, width) band."""
     # astropy loads here, not with the module: the command's checks and the split stage's workers, which
     # import the decoding, never need it for JPEGs (a third of a second each).
     from astropy.visualization import make_lupton_rgb
@@ -85,7 +86,7 @@ def band_triple(path: Path) -> tuple[Path, Path, Path] | None:
 
 def one_file_per_galaxy(path: Path) -> Path:
     """The file that stands for ``path``'s galaxy: the middle band of a band triple, else ``path`` itself."""
-    triple = band_triple(path) if is_fits(path) else None
+    triple = band_triple(path)
     return path if triple is None else triple[1]
 
 
