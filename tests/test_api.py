@@ -16,6 +16,7 @@ from gzmorph.data.decoding import galaxy_from_array, load_galaxy
 from gzmorph.gz2.captions import implied_class
 from gzmorph.gz2.rule import CLASSES, Rule
 from gzmorph.models.encoders import FEATURES
+from gzmorph.models.precision import in_precision
 from helpers import REPO, SAMPLE
 
 PROBABILITIES = [f"p_{name}" for name in CLASSES]
@@ -91,7 +92,7 @@ def test_a_table_keeps_its_ids_and_loses_only_the_rows_that_cannot_be_read(relea
 def test_embeddings_are_the_classifiers_pooled_features(released):
     rows = released.predict(FILES[:4], embeddings=True)
     embedding = rows.filter(like="embedding_").to_numpy()
-    model = released.models.classifier.model
+    model = in_precision(released.models.classifier.model, released.models.precision)  # this CPU's choice
     images = np.stack([load_galaxy(f, released.models.crop, released.models.pixels) for f in FILES[:4]])
     pooled = keras.Model(model.input, model.get_layer("pool").output).predict_on_batch(images)
     assert embedding.shape == (4, model.get_layer(FEATURES).output.shape[-1])

@@ -101,7 +101,7 @@ def test_predict_with_tta_gives_the_evaluate_stages_classes_and_captions(tiny_pi
     examples = pd.read_csv(tiny_pipeline / "plots/examples.csv", dtype={"GalaxyID": str}, keep_default_na=False)
     images = [tiny_pipeline / "data/sample/images_training_rev1" / f"{g}.jpg" for g in examples["GalaxyID"]]
     output = tmp_path / "predictions.csv"
-    succeeded(gzmorph(["predict", *images, "--tta", "-o", output, "--models", "models"], tiny_pipeline))
+    succeeded(gzmorph(["predict", *images, "--tta", "--float32", "-o", output, "--models", "models"], tiny_pipeline))
 
     rows = pd.read_csv(output, keep_default_na=False).assign(GalaxyID=lambda t: [Path(f).stem for f in t["file"]])
     merged = examples.merge(rows, on="GalaxyID", validate="one_to_one")
@@ -178,7 +178,7 @@ def test_a_folder_without_models_elsewhere_is_one_line_without_dvc_advice(mixed_
 
 
 def test_an_unknown_output_format_and_a_missing_path_are_one_line_errors(mixed_images, tmp_path):
-    assert_one_line_error(gzmorph(["predict", mixed_images, "-o", tmp_path / "p.xlsx"], REPO), ".csv or .json")
+    assert_one_line_error(gzmorph(["predict", mixed_images, "-o", tmp_path / "p.xlsx"], REPO), ".json or .parquet")
     assert_one_line_error(gzmorph(["predict", tmp_path / "absent", "-o", tmp_path / "p.csv"], REPO), "absent")
 
 
@@ -201,7 +201,7 @@ def refused(args: list, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_bad_predict_arguments_are_refused_before_tensorflow_loads(mixed_images, tmp_path):
     (tmp_path / "bad.yaml").write_text("inference: {beam_widht: 3}\n")
-    for args, message in ((["-o", tmp_path / "p.xlsx"], ".csv or .json"),
+    for args, message in ((["-o", tmp_path / "p.xlsx"], ".csv, .json or .parquet"),
                           ([tmp_path / "absent", "-o", tmp_path / "p.csv"], "absent"),
                           (["-o", tmp_path / "p.csv", "--batch-size", "0"], "batch size must be at least 1"),
                           (["-o", tmp_path / "p.csv", "--params", tmp_path / "bad.yaml"], "beam_widht")):

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import gzmorph
-from gzmorph.inference.table import unfamiliar_warning
+from gzmorph.inference.table import unfamiliar_count, unfamiliar_warning
 from gzmorph.models.familiarity import (
     FAMILIARITY,
     fit_familiarity,
@@ -85,9 +85,10 @@ def test_the_statistics_file_round_trips_and_is_the_same_bytes_each_time(tmp_pat
 
 
 def test_the_warning_names_the_share_only_when_most_images_are_unfamiliar():
-    assert unfamiliar_warning(pd.DataFrame({"familiar": [True, True, False]})) is None
-    assert unfamiliar_warning(pd.DataFrame({"class": ["spiral"]})) is None  # models without the statistics
-    line = unfamiliar_warning(pd.DataFrame({"familiar": [False, False, True]}))
+    assert unfamiliar_warning(unfamiliar_count(pd.DataFrame({"familiar": [True, True, False]})), 3) is None
+    assert unfamiliar_count(pd.DataFrame({"class": ["spiral"]})) == 0  # models without the statistics
+    assert unfamiliar_warning(0, 0) is None
+    line = unfamiliar_warning(unfamiliar_count(pd.DataFrame({"familiar": [False, False, True]})), 3)
     assert line.startswith("2 of 3 images look unlike") and "\n" not in line
 
 

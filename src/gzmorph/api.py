@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,14 +22,17 @@ import numpy as np
 import pandas as pd
 
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
-from gzmorph.data.decoding import BATCH_SIZE, check_geometry
+from gzmorph.data.decoding import BATCH_SIZE
 from gzmorph.data.files import find_images
 from gzmorph.data.fits import SDSS_STRETCH, LuptonStretch
+from gzmorph.data.inputs import Inputs, file_inputs
 from gzmorph.errors import GzmorphError
-from gzmorph.inference.predict import predict_arrays, predict_files
-from gzmorph.inference.table import MODELS_COLUMN, unfamiliar_warning
+from gzmorph.inference.predict import Answered, answered_batches, predict_arrays, progress_bar
+from gzmorph.inference.streaming import Outcome, predict_into
+from gzmorph.inference.table import unfamiliar_count, unfamiliar_warning
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.loaded import Models, load_models
+from gzmorph.models.precision import chosen_precision
 from gzmorph.params import Params
 from gzmorph.threads import pin_threads
 
@@ -47,16 +50,10 @@ class Predictor:
         takes a line naming the models and what they learnt from, and any warning; without it, a warning is a
         Python warning."""
         self.models, self.report, self.lupton = models, report, lupton
-        if crop is not None:
-            check_geometry(crop, models.pixels)
-        # The images the model takes are the folder's to say, whatever settings answer: a params file's crop
-        # was made for another model.
-        own = models.settings()
-        image = own.image if crop is None else replace(own.image, crop=crop)
-        self.settings = (settings or own).model_copy(update={"image": image})
+        self.settings = models.answering(settings, crop)
         about = models.provenance
         if report:
-            report(f"models: {about['models']} (trained on {about['trained_on']})")
+            report(f"models: {about['models']} (trained on {about['trained_on']}; {about['precision']})")
         if about["warning"]:
             self._warn(about["warning"])
 
@@ -87,27 +84,54 @@ class Predictor:
         if isinstance(images, np.ndarray):
             if gradcam is not None:
                 raise GzmorphError("gradcam: heat maps are drawn for image files, each named after its file")
-            settings = self._with_tta(tta)
-            rows = predict_arrays(checked_array(images), self.models, settings, batch_size, embeddings)
-            return self._answered(rows)
+            rows = predict_arrays(checked_array(images), self.models, self._with_tta(tta), batch_size, embeddings)
+            self._warn_if_unfamiliar(unfamiliar_count(rows), len(rows))
+            return rows
         patterns = [images] if isinstance(images, str | Path) else list(images)
         return self.predict_paths(find_images([str(pattern) for pattern in patterns]), tta, embeddings, batch_size,
                                   gradcam)
 
     def predict_paths(self, paths: list[Path], tta: bool = False, embeddings: bool = False,
                       batch_size: int = BATCH_SIZE, gradcam: str | Path | None = None) -> pd.DataFrame:
-        """``predict`` for image files already found (``gzmorph predict`` finds them before TensorFlow loads)."""
-        settings = self._with_tta(tta)
-        rows, _ = predict_files(paths, self.models, settings, batch_size, gradcam, embeddings, self.lupton)
-        return self._answered(rows)
+        """``predict`` for image files already found."""
+        return self._collected(file_inputs(paths), tta, embeddings, batch_size, gradcam)
 
-    def _answered(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """``rows`` with the models that answered, after one warning where most images look unlike the galaxies
-        those models learnt from."""
-        warning = unfamiliar_warning(rows)
+    def predict_into(self, output: str | Path, inputs: Inputs, tta: bool = False, embeddings: bool = False,
+                     batch_size: int = BATCH_SIZE, gradcam: str | Path | None = None,
+                     stop: Callable[[], bool] = lambda: False) -> Outcome:
+        """``inputs`` predicted into the file ``output`` (.csv, .json or .parquet) as each batch is answered,
+        continuing what an earlier run with the same models and settings left there (gzmorph predict)."""
+        outcome = predict_into(Path(output), inputs, self.models, self._with_tta(tta), batch_size, embeddings,
+                               self.lupton, gradcam, stop)
+        if outcome.warning:
+            self._warn(outcome.warning)
+        return outcome
+
+    def _collected(self, inputs: Inputs, tta: bool, embeddings: bool, batch_size: int,
+                   gradcam: str | Path | None) -> pd.DataFrame:
+        """The readable inputs' rows, held in memory; each unreadable file named on stderr."""
+        answered = list(self._batches(inputs, tta, embeddings, batch_size, gradcam))
+        rows = pd.concat([batch.rows for batch in answered if len(batch.rows)] or [pd.DataFrame()])
+        if not len(rows):
+            raise GzmorphError(f"none of the {len(inputs)} file(s) could be read as an image; see the lines above")
+        self._warn_if_unfamiliar(unfamiliar_count(rows), len(rows))
+        return rows.reset_index(drop=True) if inputs.table is None else rows
+
+    def _batches(self, inputs: Inputs, tta: bool, embeddings: bool, batch_size: int,
+                 gradcam: str | Path | None) -> Iterator[Answered]:
+        with progress_bar(len(inputs)) as progress:
+            for batch in answered_batches(inputs, self.models, self._with_tta(tta), batch_size, embeddings,
+                                          self.lupton, gradcam):
+                for problem in batch.problems:
+                    progress.write(f"skipped: {problem}", file=sys.stderr)
+                progress.update(len(batch.rows) + len(batch.problems))
+                yield batch
+
+    def _warn_if_unfamiliar(self, unfamiliar: int, rows: int) -> None:
+        """One warning where most images look unlike the galaxies the models learnt from."""
+        warning = unfamiliar_warning(unfamiliar, rows)
         if warning:
             self._warn(warning)
-        return rows.assign(**{MODELS_COLUMN: self.models.folder.name})
 
     def _with_tta(self, tta: bool) -> Params:
         return self.settings.model_copy(update={"inference": replace(self.settings.inference, tta=tta)})
@@ -121,30 +145,31 @@ class Predictor:
         for path in paths:
             if not path.is_file():
                 raise GzmorphError(f"{path}: no such file (in the table's {path_column!r} column)")
-        rows = self.predict_paths(paths, tta, embeddings, batch_size, gradcam)
-        kept = table.loc[read_rows(paths, list(rows["file"]))]
-        answers = rows.drop(columns="file").set_axis(kept.index)  # its own columns after the table's
-        return pd.concat([kept.drop(columns=answers.columns, errors="ignore"), answers], axis=1)
+        inputs = Inputs(paths, [str(path) for path in paths], path_column, table)
+        return self._collected(inputs, tta, embeddings, batch_size, gradcam)
 
 
 def load(models: str | Path | None = None, captions: bool = True, params: Params | None = None,
          report: Callable[[str], None] | None = None, crop: int | None = None,
-         lupton: LuptonStretch = SDSS_STRETCH) -> Predictor:
+         lupton: LuptonStretch = SDSS_STRETCH, precision: str = "auto") -> Predictor:
     """The models in the folder ``models`` (one holding classifier/ and captioner/, such as a clone's
     ``models``), or the released model, trained on real GZ2 galaxies, when None; ``captions=False`` skips the
     captioner (faster). ``params`` answers with its settings instead of the folder's; ``report``, ``crop`` and
-    ``lupton`` as for ``Predictor``."""
+    ``lupton`` as for ``Predictor``. ``precision``: auto (bfloat16 where the CPU computes it natively, else
+    float32), float32 (the evaluate stage's arithmetic, the same bits on any CPU) or bfloat16."""
+    precision = chosen_precision(precision)
     try:
         pin_threads((params or Params()).threads)  # the evaluate stage's arithmetic: the same answers
     except RuntimeError:
         pass  # TensorFlow already ran in this process, on its own thread count; answers may differ in the last bits
-    return Predictor(load_models(ModelsFolder.named(models), captions=captions), params, report, crop, lupton)
+    return Predictor(load_models(ModelsFolder.named(models), captions, precision), params, report, crop, lupton)
 
 
 def predict(images: Images, models: str | Path | None = None, tta: bool = False, captions: bool = True,
-            embeddings: bool = False) -> pd.DataFrame:
-    """``load(models, captions).predict(images, tta, embeddings)``: for one call; load once for many."""
-    return load(models, captions).predict(images, tta=tta, embeddings=embeddings)
+            embeddings: bool = False, precision: str = "auto") -> pd.DataFrame:
+    """``load(models, captions, precision=precision).predict(images, tta, embeddings)``: for one call; load once
+    for many."""
+    return load(models, captions, precision=precision).predict(images, tta=tta, embeddings=embeddings)
 
 
 def calls_in_this_module() -> int:
@@ -161,12 +186,3 @@ def checked_array(images: np.ndarray) -> np.ndarray:
         raise GzmorphError(f"images: an array must hold full cut-outs as (N, height, width, 3) or (N, height, width) "
                            f"uint8; got shape {images.shape}, dtype {images.dtype}")
     return images
-
-
-def read_rows(paths: list[Path], read: list[str]) -> np.ndarray:
-    """Which of ``paths`` are among ``read``, the files that decoded, in order (a file named twice is read twice)."""
-    kept, position = np.zeros(len(paths), bool), 0
-    for row, path in enumerate(paths):
-        if position < len(read) and read[position] == str(path):
-            kept[row], position = True, position + 1
-    return kept

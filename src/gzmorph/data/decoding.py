@@ -249,6 +249,7 @@ class DecodedFiles(NamedTuple):
     paths: list[Path]  # the files that decoded, in input order
     images: np.ndarray  # (len(paths), pixels, pixels, 3) uint8
     problems: list[str]  # one line per file that did not, naming it
+    positions: list[int]  # where each of ``paths`` stands among the files asked for (a file may be named twice)
 
 
 def decode_or_reason(path: Path, crop: int, pixels: int, lupton: LuptonStretch = SDSS_STRETCH) -> np.ndarray | str:
@@ -301,19 +302,21 @@ def decoded_batches(paths: list[Path], crop: int, pixels: int, batch_size: int,
         results = decode_in_order(pool, decode, paths, batch_size, DECODE_THREADS)
         for start in range(0, len(paths), batch_size):
             batch_paths = paths[start:start + batch_size]
-            yield collect(batch_paths, islice(results, len(batch_paths)), pixels)
+            decoded = collect(batch_paths, islice(results, len(batch_paths)), pixels)
+            yield decoded._replace(positions=[start + p for p in decoded.positions])
 
 
 def collect(paths: list[Path], results: Iterable[np.ndarray | str], pixels: int) -> DecodedFiles:
     """The batch of the images that decoded; a result that is a string says why its file did not."""
-    kept, images, problems = [], [], []
-    for path, result in zip(paths, results):
+    kept, images, problems, positions = [], [], [], []
+    for position, (path, result) in enumerate(zip(paths, results)):
         if isinstance(result, str):
             problems.append(result)
         else:
             images.append(result)
             kept.append(path)
+            positions.append(position)
     stacked = np.stack(images) if images else np.zeros((0, pixels, pixels, 3), np.uint8)
-    return DecodedFiles(kept, stacked, problems)
+    return DecodedFiles(kept, stacked, problems, positions)
 
 

@@ -1,8 +1,8 @@
-"""The prediction table, from the forward pass's answers to the file: one row per image (class, the five
-class probabilities, the vote fractions, the caption, the embedding on request), written as CSV or JSON."""
+"""The prediction table's schema, the one home of its columns: one row per image (class, the five class
+probabilities, the vote fractions, the caption, the embedding on request, the models that answered), as
+the command line, the API, the benchmarks and the outputs (gzmorph.inference.output) all have it."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,11 +17,13 @@ from gzmorph.gz2.tree import VOTE_COLUMNS
 if TYPE_CHECKING:  # the command checks its --output with this module before TensorFlow loads
     from gzmorph.models.loaded import Predictions
 
-FORMATS = (".csv", ".json")
+FORMATS = (".csv", ".json", ".parquet")
+FILE_COLUMN = "file"  # the image file a row answers, where the input was a file rather than an array
 PROBABILITY_PREFIX = "p_"
 DECIMALS = 6
 EMBEDDING_PREFIX = "embedding_"
 MODELS_COLUMN = "models"  # naming the models that answered
+GRADCAM_COLUMN = "gradcam"  # the heat map's file, where drawn
 FAMILIAR_COLUMN = "familiar"  # familiarity at most 1: like the galaxies the models learnt from
 
 
@@ -29,53 +31,57 @@ def check_output(path: Path) -> Path:
     """Fail before any work when the output's format is unknown."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise GzmorphError(f"{path}: the output must end in .csv or .json")
+        raise GzmorphError(f"{path}: the output must end in .csv, .json or .parquet")
     return path
 
 
-def unfamiliar_warning(rows: pd.DataFrame) -> str | None:
-    """One line when most of the rows' images look unlike the galaxies the models learnt from."""
-    if FAMILIAR_COLUMN not in rows or rows[FAMILIAR_COLUMN].mean() >= 0.5:
+def unfamiliar_warning(unfamiliar: int, rows: int) -> str | None:
+    """One line when most of a run's ``rows`` images (``unfamiliar`` of them) look unlike the galaxies the
+    models learnt from."""
+    if not rows or unfamiliar <= rows / 2:
         return None
-    unfamiliar = int((~rows[FAMILIAR_COLUMN]).sum())
-    return (f"{unfamiliar} of {len(rows)} images look unlike the galaxies the models learnt from ({FAMILIAR_COLUMN} "
+    return (f"{unfamiliar} of {rows} images look unlike the galaxies the models learnt from ({FAMILIAR_COLUMN} "
             "is False), so their classes and captions mean little; a cut-out should be framed as GZ2's "
             "(README, \"What a cut-out should look like\")")
 
 
-def write_predictions(rows: pd.DataFrame, path: Path, vote_columns: list[str], provenance: dict) -> None:
-    """``rows`` as the API returns them, their ``models`` column last. The CSV names the models on every row;
-    the JSON once, with what they learnt from and any warning about them."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        rows.to_csv(path, index=False)
-    else:
-        document = {**provenance, "predictions": json_records(rows.drop(columns=MODELS_COLUMN), vote_columns)}
-        path.write_text(json.dumps(document, indent=1) + "\n")
+def unfamiliar_count(rows: pd.DataFrame) -> int:
+    return int((~rows[FAMILIAR_COLUMN]).sum()) if FAMILIAR_COLUMN in rows else 0
+
+
+def joined(table: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
+    """A catalogue's rows (IDs, positions) with their answers after them; a column of the catalogue that an
+    answer also names (``class``, ``models``) gives way to the answer's, and the answers' ``file`` to the
+    catalogue's own path column."""
+    answers = answers.drop(columns=FILE_COLUMN).set_axis(table.index)
+    return pd.concat([table.drop(columns=answers.columns, errors="ignore"), answers], axis=1)
 
 
 def json_records(rows: pd.DataFrame, vote_columns: list[str]) -> list[dict]:
-    """The CSV's columns, with the probabilities and the votes grouped under one key each."""
-    probability_columns = [PROBABILITY_PREFIX + name for name in CLASSES]
+    """The rows' columns in order, the probabilities and the votes each grouped under one key where the first
+    of them stands."""
+    groups = {**{PROBABILITY_PREFIX + name: ("probabilities", name) for name in CLASSES},
+              **{column: ("votes", column) for column in vote_columns}}
     records = []
     for row in rows.to_dict("records"):
-        record = {"file": row["file"], "class": row["class"],
-                  "probabilities": {name: row[PROBABILITY_PREFIX + name] for name in CLASSES},
-                  "votes": {column: row[column] for column in vote_columns}}
-        record.update({k: v for k, v in row.items() if k not in record and k not in probability_columns
-                       and k not in vote_columns})
+        record: dict = {}
+        for column, value in row.items():
+            if column in groups:
+                group, name = groups[column]
+                record.setdefault(group, {})[name] = value
+            else:
+                record[column] = value
         records.append(record)
     return records
 
 
-def prediction_rows(predictions: Predictions, vote_columns: list[str], files: list[Path] | None = None,
-                    ) -> pd.DataFrame:
-    """One row per image: its file when given, class, the five class probabilities, the vote fractions, the
-    caption, whether the picture is grey (``single_band``), how far it lies from the training galaxies
-    (``familiarity``, ``familiar``: where the models folder has the statistics), and the embeddings when the
-    predictions hold them."""
-    rows = pd.DataFrame({"file": [str(f) for f in files]} if files is not None else {})
+def prediction_rows(predictions: Predictions, vote_columns: list[str], models: str, files: list[Path] | None = None,
+                    heatmaps: list[str] | None = None) -> pd.DataFrame:
+    """The one schema of a prediction row: its file when given, class, the five class probabilities, the vote
+    fractions, the caption, whether the picture is grey (``single_band``), how far it lies from the training
+    galaxies (``familiarity``, ``familiar``: where the models folder has the statistics), the embeddings when
+    the predictions hold them, its Grad-CAM file when drawn, and last the ``models`` that answered."""
+    rows = pd.DataFrame({FILE_COLUMN: [str(f) for f in files]} if files is not None else {})
     rows["class"] = np.asarray(CLASSES, dtype=object)[predictions.classes]
     for i, name in enumerate(CLASSES):
         rows[PROBABILITY_PREFIX + name] = predictions.probabilities[:, i].round(DECIMALS)
@@ -90,4 +96,7 @@ def prediction_rows(predictions: Predictions, vote_columns: list[str], files: li
     if predictions.embeddings is not None:
         columns = [f"{EMBEDDING_PREFIX}{i}" for i in range(predictions.embeddings.shape[1])]
         rows = pd.concat([rows, pd.DataFrame(predictions.embeddings, columns=columns)], axis=1)
+    if heatmaps is not None:
+        rows[GRADCAM_COLUMN] = heatmaps
+    rows[MODELS_COLUMN] = models
     return rows

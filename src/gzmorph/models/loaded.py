@@ -11,11 +11,13 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
+from gzmorph.data.decoding import check_geometry
 from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, predict_classes, with_features
 from gzmorph.models.familiarity import Familiarity, load_familiarity, single_band
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, Trained
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.forward import captions_from, pooled_features, predict_with_features
+from gzmorph.models.precision import Precision, in_precision
 from gzmorph.params import Params
 
 
@@ -25,12 +27,13 @@ class Models:
     classifier: Trained
     captioner: Trained | None  # None when captions are not wanted
     familiarity: Familiarity | None = None  # the training split's statistics; None where saved without them
+    precision: Precision = "float32"  # the encoder's arithmetic when predicting (gzmorph.models.precision)
 
     @cached_property
     def predictor(self) -> keras.Model:
-        """The classifier with its feature map as an output, built once: a new Model per batch would
-        retrace its predict function batch after batch."""
-        return with_features(self.classifier.model)
+        """The classifier in ``precision`` with its feature map as an output, built once: a new Model per batch
+        would retrace its predict function batch after batch."""
+        return with_features(in_precision(self.classifier.model, self.precision))
 
     @property
     def crop(self) -> int:
@@ -52,7 +55,8 @@ class Models:
         warning = (f"the models in {self.folder.name} learnt from the embedded synthetic sample and mean nothing for "
                    "real galaxies; leave out --models to use the released model, or train on real data "
                    "(dvc exp run -S data.raw_dir=...)") if record.synthetic else None
-        return {"models": self.folder.name, "trained_on": record.trained_on, "warning": warning}
+        return {"models": self.folder.name, "trained_on": record.trained_on, "precision": self.precision,
+                "warning": warning}
 
     def settings(self, params: Params | None = None) -> Params:
         """``params`` (params.py's defaults when None) with what the folder says its models answer with: the
@@ -68,6 +72,16 @@ class Models:
                 inference, beam_width=captioner.beam_width, length_penalty=captioner.length_penalty))
         return params.model_copy(update=update)
 
+    def answering(self, params: Params | None = None, crop: int | None = None) -> Params:
+        """The settings a prediction runs with: ``params`` where given (a user's --params), else the folder's
+        own (``settings``); the image geometry is always the folder's, as a params file's was made for another
+        model, with ``crop`` in place of its crop where given (a differently framed cut-out)."""
+        own = self.settings()
+        if crop is not None:
+            check_geometry(crop, self.pixels)
+        image = own.image if crop is None else replace(own.image, crop=crop)
+        return (params or own).model_copy(update={"image": image})
+
 
 class Predictions(NamedTuple):
     classes: np.ndarray  # (n,) index into gzmorph.gz2.rule.CLASSES
@@ -80,8 +94,9 @@ class Predictions(NamedTuple):
     familiarity: np.ndarray | None = None  # (n,) distance from the training galaxies; familiar up to 1
 
 
-def load_models(folder: ModelsFolder, captions: bool = True) -> Models:
-    """The classifier and (when ``captions``) the captioner in ``folder``, as the pipeline saved them."""
+def load_models(folder: ModelsFolder, captions: bool = True, precision: Precision = "float32") -> Models:
+    """The classifier and (when ``captions``) the captioner in ``folder``, as the pipeline saved them, to
+    predict in ``precision``."""
     classifier = folder.load(ClassifierRecord)
     captioner = None
     if captions:
@@ -90,7 +105,7 @@ def load_models(folder: ModelsFolder, captions: bool = True) -> Models:
             # (a failure would raise), so the warning tells a user of this command nothing.
             warnings.filterwarnings("ignore", message=".*build_from_config.*")
             captioner = folder.load(CaptionerRecord)
-    return Models(folder, classifier, captioner, load_familiarity(folder.classifier))
+    return Models(folder, classifier, captioner, load_familiarity(folder.classifier), precision)
 
 
 def predict_images(models: Models, images: np.ndarray, settings: Params, embeddings: bool = False) -> Predictions:
