@@ -97,12 +97,12 @@ def where_time_goes(paths, models, settings, batch_size: int, suffix: str) -> di
                     with timed(spent, "beam search"):
                         captions_from(models.captioner, outputs, inference.beam_width, inference.length_penalty,
                                       np.zeros(len(batch), int))
+                predictions = predict_images(replace(models, captioner=None), batch, settings)
                 with timed(spent, "rows"):
-                    rows = prediction_rows(predict_images(replace(models, captioner=None), batch, settings),
-                                           models.vote_columns, models.folder.name, paths[start:start + batch_size])
+                    rows = prediction_rows(predictions, models.vote_columns, models.folder.name,
+                                           paths[start:start + batch_size])
                 with timed(spent, f"writing {suffix}"):
                     out.append(rows)
-    spent["rows"] -= spent["forward"] + spent["familiarity"]  # predict_images ran both again
     return spent
 
 
