@@ -23,6 +23,7 @@ DECIMALS = 6
 EMBEDDING_PREFIX = "embedding_"
 MODELS_COLUMN = "models"  # naming the models that answered
 FAMILIAR_COLUMN = "familiar"  # familiarity at most 1: like the galaxies the models learnt from
+FILE_COLUMN, CLASS_COLUMN, CAPTION_COLUMN = "file", "class", "caption"
 
 
 def check_output(path: Path) -> Path:
@@ -75,14 +76,14 @@ def prediction_rows(predictions: Predictions, vote_columns: list[str], files: li
     caption, whether the picture is grey (``single_band``), how far it lies from the training galaxies
     (``familiarity``, ``familiar``: where the models folder has the statistics), and the embeddings when the
     predictions hold them."""
-    rows = pd.DataFrame({"file": [str(f) for f in files]} if files is not None else {})
-    rows["class"] = np.asarray(CLASSES, dtype=object)[predictions.classes]
+    rows = pd.DataFrame({FILE_COLUMN: [str(f) for f in files]} if files is not None else {})
+    rows[CLASS_COLUMN] = np.asarray(CLASSES, dtype=object)[predictions.classes]
     for i, name in enumerate(CLASSES):
         rows[PROBABILITY_PREFIX + name] = predictions.probabilities[:, i].round(DECIMALS)
     votes = pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[vote_columns].round(DECIMALS)
     rows[vote_columns] = votes.to_numpy()
     if predictions.captions is not None:
-        rows["caption"] = [as_sentence(caption) for caption in predictions.captions]
+        rows[CAPTION_COLUMN] = [as_sentence(caption) for caption in predictions.captions]
     rows["single_band"] = predictions.single_band
     if predictions.familiarity is not None:
         rows["familiarity"] = predictions.familiarity.round(DECIMALS)
