@@ -19,9 +19,9 @@ from gzmorph.search.similar import QUERY_COLUMN, QUERY_RANK, RANK_COLUMN
 
 SUFFIX = ".png"
 COLUMNS = 6  # cut-outs a line
-TILE = 144  # pixels a cut-out
-TEXT_LINES, LINE_HEIGHT, FONT_SIZE, MARGIN = 3, 14, 11, 6
-WRAP = 26  # characters a caption line
+TILE = 128  # pixels a cut-out
+TEXT_LINES, LINE_HEIGHT, FONT_SIZE, MARGIN = 3, 13, 10, 6
+WRAP = 25  # characters a caption line
 FRAME = (230, 160, 40)  # around a query or an example
 INK, PAPER, EMPTY = (235, 235, 235), (18, 18, 24), (60, 60, 60)
 
