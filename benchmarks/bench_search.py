@@ -28,6 +28,8 @@ import gzmorph
 from gzmorph.data.decoding import load_galaxy
 from gzmorph.devtools.project import real_data_parser
 from gzmorph.gz2.rule import CLASSES
+from gzmorph.gz2.tree import VOTE_COLUMNS
+from gzmorph.inference.table import PROBABILITY_PREFIX
 from gzmorph.models.card import IDS
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.params import Params
@@ -131,6 +133,10 @@ def quality(split: str, table: pd.DataFrame, pixels: np.ndarray, classes: np.nda
     candidates = [("pixels (model-ready, 64 px)", representation.fit(pixels, "pooled")(pixels))]
     candidates += [(name, representation.fit(raw, kind, components or representation.DEFAULT_COMPONENTS)(raw))
                    for name, kind, components in REPRESENTATIONS]
+    heads = table[[c for c in table.columns if c.startswith(PROBABILITY_PREFIX) or c in VOTE_COLUMNS]]
+    heads = heads.to_numpy(np.float32)  # another layer: what the heads make of the pooled features
+    candidates.append((f"the heads' outputs ({heads.shape[1]}: class probabilities, votes)",
+                       representation.fit(heads, "centred")(heads)))
     isolations = {}
     for name, vectors in candidates:
         precision = neighbour_precision(vectors, classes)

@@ -1,8 +1,8 @@
 """The vector index over a catalogue's embeddings (faiss): exact inner products on unit vectors (cosine) up to
 EXACT_UP_TO rows, an inverted-file index beyond. Measured on 2 cores (docs/results.md, "Similar galaxies,
-few-shot finding and oddity"): exact search of 10^6 rows builds in 4 s and answers a query in 0.13 s, fast
-enough beside reading such a table; past that it grows with the rows (and its memory with them), while the
-inverted file answers in about 2 ms with 0.99 of the true 10 nearest, for a build of 46 s at 10^6.
+few-shot finding and oddity"): exact search of 10^6 rows builds in 4 s and answers a query in 0.13-0.21 s,
+fast enough beside reading such a table; past that it grows with the rows (and its memory with them), while
+the inverted file answers in about 2 ms with 0.99 of the true 10 nearest, for a build of about a minute.
 Saved beside its table with what it was built from, so that an index of another version of the table is
 refused rather than answering with the wrong rows; rebuilding is left to the user because at survey scale it
 takes minutes, and a table that changed under its index (a run still writing it) is worth knowing about."""
