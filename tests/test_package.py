@@ -29,7 +29,7 @@ def test_the_package_declares_what_it_imports():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     declared = {name.split(">")[0].split("<")[0].split("=")[0].split("[")[0].lower()
                 for name in [*project["dependencies"], *project["optional-dependencies"]["pipeline"]]}
-    distribution = {"PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml"}
+    distribution = {"PIL": "pillow", "sklearn": "scikit-learn", "yaml": "pyyaml", "faiss": "faiss-cpu"}
     imported = set()
     for file in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(file.read_text())):

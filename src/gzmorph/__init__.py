@@ -13,8 +13,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from gzmorph.errors import GzmorphError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["GzmorphError", "LuptonStretch", "Predictor", "load", "predict"]
-API = ("LuptonStretch", "Predictor", "load", "predict")  # gzmorph.api, imported when first asked for
+__all__ = ["GzmorphError", "LuptonStretch", "Predictor", "contact_sheet", "find", "load", "predict", "similar",
+           "unusual"]
+# gzmorph.api, imported when first asked for
+API = ("LuptonStretch", "Predictor", "contact_sheet", "find", "load", "predict", "similar", "unusual")
 
 
 def __getattr__(name: str):

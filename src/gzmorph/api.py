@@ -34,6 +34,12 @@ from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.loaded import Models, load_models
 from gzmorph.models.precision import chosen_precision
 from gzmorph.params import Params
+from gzmorph.search import ranking
+from gzmorph.search.catalogue import Catalogue, Source
+from gzmorph.search.fewshot import DEFAULT_TOP, find_like
+from gzmorph.search.queries import Items
+from gzmorph.search.sheet import contact_sheet  # noqa: F401  (gzmorph.contact_sheet)
+from gzmorph.search.similar import DEFAULT_K, similar_to
 from gzmorph.threads import pin_threads
 
 Images = str | Path | Sequence[str | Path] | np.ndarray | pd.DataFrame
@@ -148,6 +154,24 @@ class Predictor:
         inputs = Inputs(paths, [str(path) for path in paths], path_column, table)
         return self._collected(inputs, tta, embeddings, batch_size, gradcam)
 
+    def similar(self, query: Items, catalogue: Source, k: int = DEFAULT_K, rebuild: bool = False) -> pd.DataFrame:
+        """The ``k`` galaxies of ``catalogue`` (a predictions table with embeddings: a .csv or .parquet file, or
+        a DataFrame) most like each query, by cosine similarity; ``gzmorph similar``'s table. A query is a row of
+        the catalogue (its file, file name or ID), an image file or a uint8 array of cut-outs (embedded with
+        these models, which must be those that wrote the catalogue), or a float array of embeddings. A file's
+        index is kept beside it; ``rebuild`` builds it afresh after the table changed."""
+        return similar_to(query, catalogue, k, rebuild, self._embedded)
+
+    def find(self, like: Items, catalogue: Source, unlike: Items = (), top: int = DEFAULT_TOP,
+             rebuild: bool = False) -> pd.DataFrame:
+        """The ``top`` galaxies of ``catalogue`` most like the ``like`` examples (and unlike any ``unlike``
+        ones), after the examples themselves; ``gzmorph find``'s table. Examples are given as ``similar``'s
+        queries."""
+        return find_like(like, catalogue, unlike, top, rebuild, self._embedded)
+
+    def _embedded(self, images: list[Path] | np.ndarray) -> pd.DataFrame:
+        return self.predict(images, embeddings=True)
+
 
 def load(models: str | Path | None = None, captions: bool = True, params: Params | None = None,
          report: Callable[[str], None] | None = None, crop: int | None = None,
@@ -186,3 +210,27 @@ def checked_array(images: np.ndarray) -> np.ndarray:
         raise GzmorphError(f"images: an array must hold full cut-outs as (N, height, width, 3) or (N, height, width) "
                            f"uint8; got shape {images.shape}, dtype {images.dtype}")
     return images
+
+
+def similar(query: Items, catalogue: Source, k: int = DEFAULT_K, models: str | Path | None = None,
+            rebuild: bool = False) -> pd.DataFrame:
+    """``Predictor.similar``; the ``models`` (the released model when None) are loaded only for an image query."""
+    return similar_to(query, catalogue, k, rebuild, embedded_by(models))
+
+
+def find(like: Items, catalogue: Source, unlike: Items = (), top: int = DEFAULT_TOP, models: str | Path | None = None,
+         rebuild: bool = False) -> pd.DataFrame:
+    """``Predictor.find``; the ``models`` are loaded only for an image example."""
+    return find_like(like, catalogue, unlike, top, rebuild, embedded_by(models))
+
+
+def unusual(catalogue: Source, top: int = DEFAULT_TOP, sort: str | None = None) -> pd.DataFrame:
+    """The ``top`` galaxies of a predictions table most often predicted odd (Class6.1), or, with ``sort``,
+    largest in that column; ``gzmorph unusual``'s table. Embeddings are not needed."""
+    table = Catalogue.read(catalogue, embeddings=False)
+    return ranking.ranked(table, sort, top) if sort else ranking.unusual(table, top)
+
+
+def embedded_by(models: str | Path | None) -> Callable[[list[Path] | np.ndarray], pd.DataFrame]:
+    """Query images to their prediction table with embeddings, the ``models`` loaded when first called."""
+    return lambda images: load(models).predict(images, embeddings=True)

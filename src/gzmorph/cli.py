@@ -80,6 +80,7 @@ def parser() -> argparse.ArgumentParser:
                                description="The model card the library makes from a models folder's files.")
     card.add_argument("--models", type=Path, metavar="DIR", help="default: the released model")
     card.set_defaults(run=run_card)
+    search_parsers(commands)
 
     for command in (predict, evaluate):
         command.add_argument("--models", type=Path, metavar="DIR",
@@ -202,3 +203,105 @@ def loaded(models: Path | None, override, captions: bool = True, crop: int | Non
 
 def say(line: str) -> None:
     print(line, file=sys.stderr)
+
+
+def search_parsers(commands) -> None:
+    """gzmorph similar, find and unusual: searches of a predictions table written with --embeddings."""
+    from gzmorph.search.fewshot import DEFAULT_TOP
+    from gzmorph.search.index import SUFFIX
+    from gzmorph.search.similar import DEFAULT_K
+
+    similar = commands.add_parser("similar", help="the galaxies of a predictions table most like a query",
+                                  description="The k nearest galaxies by cosine similarity of the embeddings.")
+    similar.add_argument("queries", nargs="+", metavar="QUERY",
+                         help="a row of the table (its file, file name or ID) or an image file")
+    similar.add_argument("-k", type=int, default=DEFAULT_K, help=f"neighbours per query (default {DEFAULT_K})")
+    similar.set_defaults(run=run_similar)
+
+    find = commands.add_parser("find", help="the galaxies of a predictions table most like a few examples",
+                               description="A logistic regression on the embeddings: the examples against random "
+                                           "galaxies of the table (and any counter-examples).")
+    find.add_argument("--like", nargs="+", required=True, metavar="EXAMPLE",
+                      help="example galaxies: rows of the table (file, file name or ID) or image files")
+    find.add_argument("--unlike", nargs="+", default=[], metavar="EXAMPLE", help="counter-examples, likewise")
+    find.set_defaults(run=run_find)
+
+    unusual = commands.add_parser("unusual", help="the strangest galaxies of a predictions table",
+                                  description="Ranked by the predicted share of volunteers who would call the "
+                                              "galaxy odd (Class6.1), or by any column with --sort.")
+    unusual.add_argument("--sort", metavar="COLUMN", help="rank by this column instead, largest first (p_merger ...)")
+    unusual.set_defaults(run=run_unusual)
+
+    for command in (find, unusual):
+        command.add_argument("--top", type=int, default=DEFAULT_TOP, help=f"galaxies listed (default {DEFAULT_TOP})")
+    for command in (similar, find, unusual):
+        command.add_argument("--in", dest="catalogue", type=Path, required=True, metavar="PREDICTIONS",
+                             help="a table of gzmorph predict --embeddings, .csv or .parquet")
+        command.add_argument("--output", "-o", type=Path, help="write the results here, .csv or .parquet "
+                                                                 "(default: print the main columns)")
+        command.add_argument("--sheet", type=Path, metavar="PNG", help="also draw the results as a contact sheet")
+    for command in (similar, find):
+        command.add_argument("--rebuild", action="store_true",
+                             help=f"build the table's index (PREDICTIONS{SUFFIX}) afresh, as after the table changed")
+        command.add_argument("--models", type=Path, metavar="DIR",
+                             help="the models that wrote the table, to embed a query image (default: the released "
+                                  "model)")
+
+
+def run_similar(args: argparse.Namespace) -> None:
+    from gzmorph.search.similar import similar_to
+
+    checked_outputs(args)
+    show(similar_to(args.queries, args.catalogue, args.k, args.rebuild, embedder(args.models)), args)
+
+
+def run_find(args: argparse.Namespace) -> None:
+    from gzmorph.search.fewshot import find_like
+
+    checked_outputs(args)
+    show(find_like(args.like, args.catalogue, args.unlike, args.top, args.rebuild, embedder(args.models)), args)
+
+
+def run_unusual(args: argparse.Namespace) -> None:
+    from gzmorph.search.catalogue import Catalogue
+    from gzmorph.search.ranking import ranked, unusual
+
+    checked_outputs(args)
+    catalogue = Catalogue.read(args.catalogue, embeddings=False)
+    show(ranked(catalogue, args.sort, args.top) if args.sort else unusual(catalogue, args.top), args)
+
+
+def checked_outputs(args: argparse.Namespace) -> None:
+    from gzmorph.search.catalogue import check_results
+    from gzmorph.search.sheet import check_sheet
+
+    if args.output:
+        check_results(args.output)
+    if args.sheet:
+        check_sheet(args.sheet)
+
+
+def embedder(models: Path | None):
+    """Embeds query images with the models, loaded (TensorFlow with them) on the first image query only."""
+    predictors = []
+
+    def embed(images):
+        if not predictors:
+            predictors.append(loaded(models, None))
+        return predictors[0].predict(images, embeddings=True)
+
+    return embed
+
+
+def show(results, args: argparse.Namespace) -> None:
+    """The results to --output, or their main columns printed; and the contact sheet."""
+    from gzmorph.search.catalogue import write_results
+    from gzmorph.search.sheet import contact_sheet, main_columns
+
+    if args.output:
+        write_results(results, args.output)
+        say(f"{len(results)} row(s) -> {args.output}")
+    else:
+        print(results[main_columns(results)].to_string(index=False))
+    if args.sheet:
+        say(f"contact sheet -> {contact_sheet(results, args.sheet)}")

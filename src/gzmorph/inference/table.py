@@ -18,13 +18,14 @@ if TYPE_CHECKING:  # the command checks its --output with this module before Ten
     from gzmorph.models.loaded import Predictions
 
 FORMATS = (".csv", ".json", ".parquet")
-FILE_COLUMN = "file"  # the image file a row answers, where the input was a file rather than an array
 PROBABILITY_PREFIX = "p_"
 DECIMALS = 6
 EMBEDDING_PREFIX = "embedding_"
 MODELS_COLUMN = "models"  # naming the models that answered
 GRADCAM_COLUMN = "gradcam"  # the heat map's file, where drawn
 FAMILIAR_COLUMN = "familiar"  # familiarity at most 1: like the galaxies the models learnt from
+FILE_COLUMN = "file"  # the image file a row answers, where the input was a file rather than an array
+CLASS_COLUMN, CAPTION_COLUMN = "class", "caption"
 
 
 def check_output(path: Path) -> Path:
@@ -82,13 +83,13 @@ def prediction_rows(predictions: Predictions, vote_columns: list[str], models: s
     galaxies (``familiarity``, ``familiar``: where the models folder has the statistics), the embeddings when
     the predictions hold them, its Grad-CAM file when drawn, and last the ``models`` that answered."""
     rows = pd.DataFrame({FILE_COLUMN: [str(f) for f in files]} if files is not None else {})
-    rows["class"] = np.asarray(CLASSES, dtype=object)[predictions.classes]
+    rows[CLASS_COLUMN] = np.asarray(CLASSES, dtype=object)[predictions.classes]
     for i, name in enumerate(CLASSES):
         rows[PROBABILITY_PREFIX + name] = predictions.probabilities[:, i].round(DECIMALS)
     votes = pd.DataFrame(predictions.votes, columns=VOTE_COLUMNS)[vote_columns].round(DECIMALS)
     rows[vote_columns] = votes.to_numpy()
     if predictions.captions is not None:
-        rows["caption"] = [as_sentence(caption) for caption in predictions.captions]
+        rows[CAPTION_COLUMN] = [as_sentence(caption) for caption in predictions.captions]
     rows["single_band"] = predictions.single_band
     if predictions.familiarity is not None:
         rows["familiarity"] = predictions.familiarity.round(DECIMALS)
