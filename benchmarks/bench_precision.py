@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 import gzmorph
+import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.precision import native_bfloat16

@@ -49,6 +49,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--images", type=Path, default=KAGGLE_IMAGES, help="folder of real JPEGs")
     parser.add_argument("--count", type=int, default=2048, help="images per timed run")
     parser.add_argument("--batch-size", type=int, default=512)
+    parser.add_argument("--rounds", type=int, default=3, help="timings of each set-up, interleaved; medians kept")
     parser.add_argument("--output", default=".csv", choices=(".csv", ".parquet", ".json"),
                         help="the output format written end to end")
     return parser.parse_args()
@@ -127,22 +128,32 @@ def main() -> None:
     if not native:
         print("bfloat16: not timed, this CPU would emulate it (gzmorph predict runs float32 here)")
     folder = ModelsFolder.named(args.models)
-    rates = {}
+    setups = {}
     for precision in precisions:
         for captions in (False, True):
             models = load_models(folder, captions, precision)
             settings = models.settings()
             settings = settings.model_copy(update={"inference": replace(settings.inference, tta=False)})
-            images = np.stack([load_galaxy(p, settings.image.crop, models.pixels) for p in paths])
-            forward = forward_rate(models, images, args.batch_size)
-            whole = end_to_end(paths, models, settings, args.batch_size, args.output)
-            rates[precision, captions] = whole
-            label = f"{precision:8} {'with captions' if captions else 'no captions':13}"
-            print(f"{label} end to end {whole:6.0f} images/s; forward pass alone {forward:6.0f} images/s; "
-                  f"end to end / forward {whole / forward:.0%}")
-            spent = where_time_goes(paths, models, settings, args.batch_size, args.output)
-            print("    where the time goes, each step alone (ms an image): " + ", ".join(
-                f"{name} {1000 * seconds / len(paths):.2f}" for name, seconds in spent.items()))
+            setups[precision, captions] = models, settings
+    images = np.stack([load_galaxy(p, settings.image.crop, models.pixels) for p in paths])
+    # Each set-up is timed in every round, the rounds interleaved, and the median kept: a machine whose load
+    # drifts (other processes) moves every set-up alike.
+    timings = {setup: ([], []) for setup in setups}
+    for _ in range(args.rounds):
+        for setup, (models, settings) in setups.items():
+            timings[setup][0].append(forward_rate(models, images, args.batch_size))
+            timings[setup][1].append(end_to_end(paths, models, settings, args.batch_size, args.output))
+    rates = {}
+    for (precision, captions), (forwards, wholes) in timings.items():
+        forward, whole = float(np.median(forwards)), float(np.median(wholes))
+        rates[precision, captions] = whole
+        label = f"{precision:8} {'with captions' if captions else 'no captions':13}"
+        print(f"{label} end to end {whole:6.0f} images/s; forward pass alone {forward:6.0f} images/s; "
+              f"end to end / forward {whole / forward:.0%} (medians of {args.rounds} rounds)")
+        models, settings = setups[precision, captions]
+        spent = where_time_goes(paths, models, settings, args.batch_size, args.output)
+        print("    where the time goes, each step alone (ms an image): " + ", ".join(
+            f"{name} {1000 * seconds / len(paths):.2f}" for name, seconds in spent.items()))
     if native:
         for captions in (False, True):
             print(f"bfloat16 / float32 end to end, {'with' if captions else 'no'} captions: "
