@@ -6,7 +6,7 @@ import keras
 import pytest
 
 from gzmorph.errors import GzmorphError
-from gzmorph.models.files import META, ClassifierRecord, save_model
+from gzmorph.models.files import ClassifierRecord, Trained
 from gzmorph.models.folder import PIPELINE, ModelsFolder
 from helpers import classifier_record
 
@@ -20,16 +20,16 @@ def tiny_model() -> keras.Model:
 
 def test_a_record_comes_back_as_it_was_saved_with_the_settings_it_answers_with(tmp_path):
     folder = ModelsFolder(tmp_path)
-    save_model(folder.classifier, tiny_model(), RECORD)
+    folder.save(Trained(tiny_model(), RECORD))
     record = folder.load(ClassifierRecord).record
     assert record == RECORD and record.rule == RECORD.rule and record.tta is True
 
 
 def write_old_record(folder: ModelsFolder) -> None:
-    save_model(folder.classifier, tiny_model(), RECORD)
+    folder.save(Trained(tiny_model(), RECORD))
     old = {"class_from": "softmax", "class_scale": [1.0] * 5, "vote_columns": ["Class1.1"], "class_choice": "softmax",
            "val_score_softmax": 1.5, "train_vote_means": [0.4], "image_size": 8, "crop": 207}
-    (folder.classifier / META).write_text(json.dumps(old))
+    folder.record_file(ClassifierRecord).write_text(json.dumps(old))
 
 
 def test_a_record_written_by_an_older_version_names_the_stage_to_rerun_in_the_pipelines_folder(tmp_path, monkeypatch):

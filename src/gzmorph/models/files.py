@@ -1,6 +1,6 @@
 """How a trained model is saved and loaded: a Keras file and a typed record of what scoring and using the
 model needs, its settings included, so that a models folder answers the same from anywhere (the one place
-that writes and reads them; gzmorph.models.folder knows where they lie)."""
+that writes and reads them; gzmorph.models.folder names them and knows where they lie)."""
 from __future__ import annotations
 
 import json
@@ -19,7 +19,6 @@ from gzmorph.gz2.rule import Rule
 from gzmorph.io import read_json, write_json
 from gzmorph.models.classifier import ClassDecision
 
-MODEL, META = "model.keras", "meta.json"
 # Any fixed time will do; 1980-01-01 is the earliest a zip entry can carry.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SHARED_ID = re.compile(r'"shared_object_id": (\d+)')
@@ -57,22 +56,15 @@ class Trained:
     record: Record
 
 
-def save_model(directory: Path, model: keras.Model, record: Record) -> None:
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_keras_file(model, directory / MODEL)
-    save_record(directory, record)
-
-
-def save_record(directory: Path, record: Record) -> None:
-    write_json(Path(directory) / META, asdict(record))
+def save_record(path: Path, record: Record) -> None:
+    write_json(Path(path), asdict(record))
 
 
 def save_keras_file(model: keras.Model, path: Path) -> None:
     """``model.save``, made a function of the model alone: the same weights give the same bytes, so
     DVC sees an unchanged model as unchanged (dvc.lock, the remote's deduplication)."""
     with tempfile.TemporaryDirectory() as scratch:
-        saved = Path(scratch) / MODEL
+        saved = Path(scratch) / Path(path).name  # Keras wants the .keras suffix the path has
         model.save(saved)
         with zipfile.ZipFile(saved) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as target:
             for name in sorted(source.namelist()):
@@ -94,20 +86,16 @@ def stable_entry(name: str, data: bytes) -> bytes:
     return data
 
 
-def load_model(directory: Path, kind: type[Record], missing: str, stale: str) -> Trained:
-    """A model saved by ``save_model``; ``missing`` and ``stale`` say what to do when there is none, or when
-    its record is not what this version of gzmorph writes (gzmorph.models.folder words them)."""
-    directory = Path(directory)
-    if not (directory / MODEL).is_file() or not (directory / META).is_file():
-        raise GzmorphError(f"no trained model in {directory}; {missing}")
-    record = load_record(directory, kind, stale)
+def load_keras_file(path: Path) -> keras.Model:
+    """A Keras file saved by ``save_keras_file``."""
     import gzmorph.models.captioner  # noqa: F401  (registers the custom layers before loading)
 
-    return Trained(keras.models.load_model(directory / MODEL, compile=False), record)
+    return keras.models.load_model(path, compile=False)
 
 
-def load_record(directory: Path, kind: type[Record], stale: str) -> Record:
+def load_record(path: Path, kind: type[Record], stale: str) -> Record:
+    """The record in ``path``; ``stale`` says what to do when it is not what this version of gzmorph writes."""
     try:
-        return pydantic.TypeAdapter(kind).validate_python(read_json(Path(directory) / META))
+        return pydantic.TypeAdapter(kind).validate_python(read_json(Path(path)))
     except (pydantic.ValidationError, ValueError):
-        raise GzmorphError(f"{Path(directory) / META} is not what this version of gzmorph writes; {stale}") from None
+        raise GzmorphError(f"{path} is not what this version of gzmorph writes; {stale}") from None
