@@ -22,6 +22,7 @@ from gzmorph.models.classifier import ClassDecision
 # Any fixed time will do; 1980-01-01 is the earliest a zip entry can carry.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 SHARED_ID = re.compile(r'"shared_object_id": (\d+)')
+ZIP_START = b"PK\x03\x04"  # how a zip archive, as a .keras file is, begins
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,48 @@ def stable_entry(name: str, data: bytes) -> bytes:
     return data
 
 
-def load_keras_file(path: Path) -> keras.Model:
-    """A Keras file saved by ``save_keras_file``."""
+def load_keras_file(path: Path, damaged: str) -> keras.Model:
+    """A Keras file saved by ``save_keras_file``, or one line naming the file and what is wrong with it, and
+    ``damaged``, what to do then. Keras' safe mode stays on: a file holding Python code is refused, never run."""
+    check_archive(path, damaged)
     import gzmorph.models.captioner  # noqa: F401  (registers the custom layers before loading)
 
-    return keras.models.load_model(path, compile=False)
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=True)
+    except ValueError as error:
+        if "safe_mode" in str(error):
+            raise GzmorphError(f"{path} holds Python code (a Lambda layer's function), which gzmorph never runs "
+                               "from a model file; use models that gzmorph's training saved, which hold none") from None
+        raise unloadable(path, error, damaged) from None
+    except (TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
+        raise unloadable(path, error, damaged) from None
+
+
+def check_archive(path: Path, damaged: str) -> None:
+    """A .keras file is a zip archive: one that is empty, cut short or of another kind, or whose entries fail
+    their checksums, is named as such, before Keras reports it as a file it cannot find or loads it damaged."""
+    with open(path, "rb") as file:
+        start = file.read(len(ZIP_START))
+    if not start:
+        raise GzmorphError(f"{path} is empty; {damaged}")
+    if not zipfile.is_zipfile(path):
+        what = ("is cut short: a zip archive without its end (an interrupted copy or download)" if start == ZIP_START
+                else "is not a Keras file, which is a zip archive")
+        raise GzmorphError(f"{path} {what}; {damaged}")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            failed = archive.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise unloadable(path, error, damaged) from None
+    if failed:
+        raise GzmorphError(f"{path} is damaged: its entry {failed} fails its checksum; {damaged}")
+
+
+def unloadable(path: Path, error: Exception, damaged: str) -> GzmorphError:
+    """Keras' own reason, its first line, shortened: it names what in the file it could not read."""
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    reason = reason if len(reason) <= 160 else reason[:157] + "..."
+    return GzmorphError(f"{path} is not a model gzmorph can load ({reason}); {damaged}")
 
 
 def load_record(path: Path, kind: type[Record], stale: str) -> Record:
@@ -98,4 +136,23 @@ def load_record(path: Path, kind: type[Record], stale: str) -> Record:
     try:
         return pydantic.TypeAdapter(kind).validate_python(read_json(Path(path)))
     except (pydantic.ValidationError, ValueError):
+        other = other_kind(path, kind)
+        if other:
+            raise GzmorphError(f"{path} is a {kind_name(other)}'s record where a {kind_name(kind)}'s belongs: the two "
+                               "models' files are mixed up") from None
         raise GzmorphError(f"{path} is not what this version of gzmorph writes; {stale}") from None
+
+
+def other_kind(path: Path, kind: type[Record]) -> type[Record] | None:
+    """The other kind of record ``path`` holds, if it holds one."""
+    for other in (ClassifierRecord, CaptionerRecord):
+        try:
+            if other is not kind and pydantic.TypeAdapter(other).validate_python(read_json(Path(path))):
+                return other
+        except (pydantic.ValidationError, ValueError):
+            pass
+    return None
+
+
+def kind_name(kind: type[Record]) -> str:
+    return kind.__name__.removesuffix("Record").lower()

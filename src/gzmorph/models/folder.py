@@ -15,6 +15,7 @@ import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from gzmorph.errors import GzmorphError
 from gzmorph.models.files import (
@@ -40,6 +41,15 @@ SUBFOLDER = {ClassifierRecord: CLASSIFIER, CaptionerRecord: CAPTIONER}
 STAGE_OF = {ClassifierRecord: "train_classifier", CaptionerRecord: "train_captioner"}
 
 
+class Advice(NamedTuple):
+    """What a user is told to do when a model's files are missing, are what another version of gzmorph wrote,
+    or are damaged."""
+
+    missing: str
+    stale: str
+    damaged: str
+
+
 def released_root() -> Path:
     """Where the released model lies, found without importing its folder (which would leave bytecode there)."""
     return Path(importlib.util.find_spec("gzmorph.released").submodule_search_locations[0])
@@ -62,7 +72,7 @@ class ModelsFolder:
     def name(self) -> str:
         """What outputs call the folder: the released model by its package version, wherever it is installed;
         any other by its path as given."""
-        if self.root.resolve() == released_root().resolve():
+        if self.is_released:
             return f"released (gzmorph {importlib.metadata.version('gzmorph')})"
         return str(self.root)
 
@@ -115,6 +125,10 @@ class ModelsFolder:
                       and "__pycache__" not in path.parts)
 
     @property
+    def is_released(self) -> bool:
+        return self.root.resolve() == released_root().resolve()
+
+    @property
     def is_pipelines(self) -> bool:
         """The pipeline's own models/ (from the repository root): the one DVC makes and fetches."""
         return self.root.resolve() == MODELS.resolve()
@@ -130,27 +144,33 @@ class ModelsFolder:
         """A saved model's record alone, rewritten (a release names its data by what they are)."""
         save_record(self.record_file(type(record)), record)
 
-    def advice(self, kind: type[Record]) -> tuple[str, str]:
-        """What to do when the classifier or captioner is missing here, and when its files are not what this
-        version of gzmorph writes: DVC's commands for the pipeline's folder, none for any other."""
+    def advice(self, kind: type[Record]) -> Advice:
+        """What to do when the classifier or captioner here is missing, stale or damaged: DVC's commands for
+        the pipeline's folder, a reinstall for the released one, none for any other."""
         stage = STAGE_OF[kind]
         if self.is_pipelines:
-            return f"run `dvc repro {stage}` or `dvc pull {stage}`", f"rerun `dvc repro {stage}`"
-        return (f"--models takes a folder holding {CLASSIFIER}/ and {CAPTIONER}/ as the pipeline's models/ does; "
-                "leave it out to use the released model",
-                "another version of gzmorph saved it; use that version, or retrain with this one")
+            return Advice(f"run `dvc repro {stage}` or `dvc pull {stage}`", f"rerun `dvc repro {stage}`",
+                          f"rerun `dvc repro {stage}`")
+        missing = (f"--models takes a folder holding {CLASSIFIER}/ and {CAPTIONER}/ as the pipeline's models/ does; "
+                   "leave it out to use the released model")
+        stale = "another version of gzmorph saved it; use that version, or retrain with this one"
+        if self.is_released:
+            return Advice(missing, stale, f"reinstall gzmorph (in a clone: `git checkout -- {self.root}`)")
+        return Advice(missing, stale, "copy the folder again from where it came, or leave out --models to use the "
+                                      "released model")
 
     def record(self, kind: type[Record], stale: str | None = None) -> Record:
         """The record of the classifier or captioner saved here; ``stale`` says what to do when it is not what
         this version of gzmorph writes (the folder's own advice when None)."""
-        missing, own = self.advice(kind)
-        self.check_saved(kind, missing)
-        return load_record(self.record_file(kind), kind, stale or own)
+        advice = self.advice(kind)
+        self.check_saved(kind, advice.missing)
+        return load_record(self.record_file(kind), kind, stale or advice.stale)
 
     def load(self, kind: type[Record]) -> Trained:
-        """The classifier or captioner saved here; what a missing or stale one says depends on the folder."""
+        """The classifier or captioner saved here; what a missing, stale or damaged one says depends on the
+        folder. Each ends in one line naming the file, and no code in a file is ever run."""
         record = self.record(kind)
-        return Trained(load_keras_file(self.keras_file(kind)), record)
+        return Trained(load_keras_file(self.keras_file(kind), self.advice(kind).damaged), record)
 
     def check_saved(self, kind: type[Record], missing: str) -> None:
         if not self.keras_file(kind).is_file() or not self.record_file(kind).is_file():
