@@ -9,6 +9,7 @@ import keras
 import pytest
 
 from gzmorph.errors import GzmorphError
+from gzmorph.models.classifier import build_classifier
 from gzmorph.models.familiarity import load_familiarity
 from gzmorph.models.files import CaptionerRecord, ClassifierRecord, Trained
 from gzmorph.models.folder import PIPELINE, ModelsFolder
@@ -18,8 +19,7 @@ RECORD = classifier_record()
 
 
 def tiny_model() -> keras.Model:
-    images = keras.Input((8, 8, 3))
-    return keras.Model(images, keras.layers.Dense(2)(images))
+    return build_classifier(RECORD.pixels, "small_cnn", 4, 0.0, "none", "float32")
 
 
 def test_a_record_comes_back_as_it_was_saved_with_the_settings_it_answers_with(tmp_path):
@@ -129,6 +129,13 @@ def test_a_record_of_the_other_model_says_the_files_are_mixed_up(tmp_path):
     shutil.copy(RELEASED.record_file(CaptionerRecord), folder.record_file(ClassifierRecord))
     message = one_line_error(folder)
     assert message.startswith(f"{folder.record_file(ClassifierRecord)} is a captioner's record where a classifier's")
+
+
+def test_the_other_models_keras_file_is_one_line_naming_it(tmp_path):
+    folder = copy_of_released_classifier(tmp_path)
+    shutil.copy(RELEASED.keras_file(CaptionerRecord), folder.keras_file(ClassifierRecord))
+    keras_file = folder.keras_file(ClassifierRecord)
+    assert one_line_error(folder).startswith(f"{keras_file} holds a Keras model, but not gzmorph's classifier")
 
 
 def test_a_damaged_familiarity_file_is_one_line_naming_it(tmp_path):

@@ -17,7 +17,7 @@ from gzmorph.errors import GzmorphError
 from gzmorph.gz2.captions import CaptionConfig
 from gzmorph.gz2.rule import Rule
 from gzmorph.io import read_json, write_json
-from gzmorph.models.classifier import ClassDecision
+from gzmorph.models.classifier import CLASS_OUTPUT, VOTES_OUTPUT, ClassDecision
 
 # Any fixed time will do; 1980-01-01 is the earliest a zip entry can carry.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -102,6 +102,19 @@ def load_keras_file(path: Path, damaged: str) -> keras.Model:
         raise unloadable(path, error, damaged) from None
     except (TypeError, KeyError, OSError, zipfile.BadZipFile) as error:
         raise unloadable(path, error, damaged) from None
+
+
+def check_kind(path: Path, model: keras.Model, kind: type[Record], damaged: str) -> None:
+    """A classifier's file holds a model with the class and votes outputs, a captioner's the attention
+    decoder: another model, the other one's file included, is named here, not deep inside a prediction."""
+    from gzmorph.models.captioner import AttentionDecoder
+
+    if kind is CaptionerRecord:
+        right = isinstance(model, AttentionDecoder)
+    else:
+        right = {CLASS_OUTPUT, VOTES_OUTPUT} <= set(getattr(model, "output_names", None) or ())
+    if not right:
+        raise GzmorphError(f"{path} holds a Keras model, but not gzmorph's {kind_name(kind)}; {damaged}")
 
 
 def check_archive(path: Path, damaged: str) -> None:

@@ -23,6 +23,7 @@ from gzmorph.models.files import (
     ClassifierRecord,
     Record,
     Trained,
+    check_kind,
     load_keras_file,
     load_record,
     save_keras_file,
@@ -169,8 +170,10 @@ class ModelsFolder:
     def load(self, kind: type[Record]) -> Trained:
         """The classifier or captioner saved here; what a missing, stale or damaged one says depends on the
         folder. Each ends in one line naming the file, and no code in a file is ever run."""
-        record = self.record(kind)
-        return Trained(load_keras_file(self.keras_file(kind), self.advice(kind).damaged), record)
+        record, damaged = self.record(kind), self.advice(kind).damaged
+        model = load_keras_file(self.keras_file(kind), damaged)
+        check_kind(self.keras_file(kind), model, kind, damaged)
+        return Trained(model, record)
 
     def check_saved(self, kind: type[Record], missing: str) -> None:
         if not self.keras_file(kind).is_file() or not self.record_file(kind).is_file():
