@@ -24,7 +24,6 @@ from sklearn.metrics import roc_auc_score
 import gzmorph
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (before TensorFlow loads: without its start-up lines)
 from gzmorph.devtools.project import real_data_parser
-from gzmorph.models.card import IDS
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.params import Params
 from gzmorph.paths import SAMPLE
@@ -83,7 +82,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*images look unlike the galaxies")  # the point of the exercise
     layout = Params().data
     predictor = gzmorph.load(args.models, captions=False)
-    galaxies = pd.read_csv(ModelsFolder.named(args.models).root / IDS)
+    galaxies = pd.read_csv(ModelsFolder.named(args.models).galaxy_ids)
     test_ids = galaxies.loc[galaxies["split"] == "test", "GalaxyID"]
     test = read(args.data / layout.images / f"{galaxy}.jpg" for galaxy in test_ids)
     rng = np.random.default_rng(0)

@@ -31,7 +31,6 @@ import gzmorph
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (before TensorFlow loads: without its start-up lines)
 from gzmorph.devtools.project import real_data_parser
 from gzmorph.gz2.rule import CLASSES, Rule, classify
-from gzmorph.models.card import IDS
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.params import Params
 
@@ -75,7 +74,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*images look unlike the galaxies")
     images = Params().data.images
     kaggle_votes, other_votes = table(args.data), table(args.other)
-    released = pd.read_csv(ModelsFolder.released().root / IDS).set_index("GalaxyID")
+    released = pd.read_csv(ModelsFolder.released().galaxy_ids).set_index("GalaxyID")
     kaggle_paths = [args.data / images / f"{g}.jpg" for g in kaggle_votes.index]
     other_paths = [args.other / images / f"{g}.jpg" for g in other_votes.index]
 

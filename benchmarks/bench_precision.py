@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     if not native_bfloat16():
         raise SystemExit("this CPU has no native bfloat16: gzmorph predicts in float32 here, nothing to compare")
-    ids = pd.read_csv(ModelsFolder.released().root / "galaxy_ids.csv", dtype={"GalaxyID": str})
+    ids = pd.read_csv(ModelsFolder.released().galaxy_ids, dtype={"GalaxyID": str})
     test = ids[ids["split"] == "test"]["GalaxyID"]
     files = [f"{args.data}/images_training_rev1/{galaxy}.jpg" for galaxy in test]
     answers = {precision: gzmorph.load(precision=precision).predict(files) for precision in ("float32", "bfloat16")}

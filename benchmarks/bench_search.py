@@ -30,7 +30,6 @@ from gzmorph.devtools.project import real_data_parser
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.gz2.tree import VOTE_COLUMNS
 from gzmorph.inference.table import PROBABILITY_PREFIX
-from gzmorph.models.card import IDS
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.params import Params
 from gzmorph.search import index as vector_index
@@ -209,7 +208,7 @@ def main() -> None:
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
     print(f"CPU: {cpu()}; representation default: {representation.DEFAULT}")
-    galaxies = pd.read_csv(ModelsFolder.named(args.models).root / IDS)
+    galaxies = pd.read_csv(ModelsFolder.named(args.models).galaxy_ids)
     votes = pd.read_csv(args.data / Params().data.solutions, usecols=["GalaxyID", ODD_VOTES])
     galaxies = galaxies.merge(votes, on="GalaxyID", how="left")
     image = Params().image

@@ -20,7 +20,7 @@ import pandas as pd
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.inference.output import open_output
 from gzmorph.inference.table import DECIMALS, EMBEDDING_PREFIX, PROBABILITY_PREFIX
-from gzmorph.models.files import ClassifierRecord, load_record
+from gzmorph.models.files import ClassifierRecord
 from gzmorph.models.folder import ModelsFolder
 
 BATCH = 512
@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=[".parquet", ".csv"])
     args = parser.parse_args()
     folder = ModelsFolder.released()
-    vote_columns = load_record(folder.classifier, ClassifierRecord, "").decision.vote_columns
+    vote_columns = folder.record(ClassifierRecord, "").decision.vote_columns
     run = {"models": "released", "vote_columns": vote_columns}
     rng = np.random.default_rng(0)
     batches = [batch_of_rows(rng, first, vote_columns) for first in range(0, args.rows, BATCH)]

@@ -33,9 +33,9 @@ from gzmorph.data.packed_splits import Split
 from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, real_data_parser, run, timed_stages
 from gzmorph.devtools.recipe import REAL_DATA
 from gzmorph.devtools.release import MAX_BYTES, too_big
-from gzmorph.models.card import IDS, METRICS, OTHER, RUN, model_card
+from gzmorph.models.card import model_card
 from gzmorph.models.familiarity import save_familiarity
-from gzmorph.models.files import ClassifierRecord, load_record, save_record
+from gzmorph.models.files import ClassifierRecord
 from gzmorph.models.folder import PIPELINE, ModelsFolder
 from gzmorph.models.loaded import load_models
 from gzmorph.params import Params, set_params
@@ -62,19 +62,19 @@ def copy_outputs(root: Path, release: ModelsFolder, data: Path) -> None:
     """The trained folder's models, metrics, GalaxyIDs and params, each named by what it is, not by where
     it lay on this machine."""
     trained = ModelsFolder(root / PIPELINE.root)
-    for folder in (release.classifier, release.captioner, release.root / METRICS):
+    for folder in (release.classifier, release.captioner, release.metrics):
         if folder.exists():
             shutil.rmtree(folder)
     shutil.copytree(trained.classifier, release.classifier)
     shutil.copytree(trained.captioner, release.captioner)
-    record = load_record(release.classifier, ClassifierRecord, "")
-    save_record(release.classifier, replace(
-        record, trained_on=f"real GZ2: the Kaggle subset in {data.name}/ (models/released/{IDS})"))
-    (release.root / METRICS).mkdir()
+    record = release.record(ClassifierRecord, "")
+    release.rewrite_record(replace(
+        record, trained_on=f"real GZ2: the Kaggle subset in {data.name}/ (models/released/{release.galaxy_ids.name})"))
+    release.metrics.mkdir()
     for file in METRIC_FILES:
-        shutil.copy(root / file, release.root / METRICS / file.name)
-    shutil.copy(root / SPLIT_TABLE, release.root / IDS)
-    set_params(release.root / PARAMS.name, {"data.raw_dir": data.name}, source=root / PARAMS)
+        shutil.copy(root / file, release.metrics / file.name)
+    shutil.copy(root / SPLIT_TABLE, release.galaxy_ids)
+    set_params(release.params, {"data.raw_dir": data.name}, source=root / PARAMS)
 
 
 def commit_state() -> str:
@@ -105,7 +105,7 @@ def cpu_name() -> str:
 def score_other(release: ModelsFolder, other: Path) -> None:
     """The released models on another image release (all of its galaxies), as `gzmorph evaluate` scores them."""
     command = ["evaluate", "--data", str(other), "--models", str(release.root),
-               "--output", str(release.root / METRICS / OTHER)]
+               "--output", str(release.other_release)]
     run([sys.executable, "-m", "gzmorph", *command], REPO)  # a failure ends the script (exit_on_failure)
 
 
@@ -114,13 +114,13 @@ def measure_familiarity(release: ModelsFolder, data: Path) -> None:
     decoded as the split stage decoded them: what train_classifier writes, for a release made before it did."""
     models = load_models(release, captions=False)
     image_dir, _ = kaggle_layout(data, Params().data.images, Params().data.solutions)
-    galaxies = pd.read_csv(release.root / IDS)
+    galaxies = pd.read_csv(release.galaxy_ids)
     splits = {}
     for name in ("train", "val"):
         ids = galaxies.loc[galaxies["split"] == name, "GalaxyID"]
         images = np.stack([load_galaxy(image_dir / f"{galaxy}.jpg", models.crop, models.pixels) for galaxy in ids])
         splits[name] = Split(images, galaxies.loc[ids.index].reset_index(drop=True))
-    save_familiarity(release.classifier, familiarity_of(models.classifier.model, splits["train"], splits["val"]))
+    save_familiarity(release.familiarity, familiarity_of(models.classifier.model, splits["train"], splits["val"]))
 
 
 def main() -> None:
@@ -140,7 +140,7 @@ def main() -> None:
         seconds = train(args.data, root)
         copy_outputs(root, release, args.data)
         facts = run_facts(root, args.data, commit, REAL_DATA, seconds)
-        (release.root / RUN).write_text(json.dumps(facts, indent=2) + "\n")
+        release.run.write_text(json.dumps(facts, indent=2) + "\n")
         score_other(release, args.other)
         if not args.keep:
             shutil.rmtree(root)

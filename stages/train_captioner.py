@@ -4,7 +4,7 @@ import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without 
 from gzmorph.data.caption_files import load_references, load_tokens, load_vocab
 from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli
-from gzmorph.models.files import ClassifierRecord, save_model
+from gzmorph.models.files import ClassifierRecord
 from gzmorph.models.folder import PIPELINE
 from gzmorph.params import load_params
 from gzmorph.paths import CAPTIONER_CURVES, CAPTIONS, PROCESSED
@@ -20,7 +20,7 @@ def main():
     splits = {name: load_split(PROCESSED, name) for name in ("train", "val")}
     trained = train_captioner(classifier, splits, load_tokens(CAPTIONS), load_vocab(CAPTIONS),
                               load_references(CAPTIONS), params, CAPTIONER_CURVES)
-    save_model(PIPELINE.captioner, trained.model, trained.record)
+    PIPELINE.save(trained)
 
 
 if __name__ == "__main__":

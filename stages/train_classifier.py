@@ -4,7 +4,6 @@ import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without 
 from gzmorph.data.packed_splits import load_split
 from gzmorph.errors import cli
 from gzmorph.models.familiarity import save_familiarity
-from gzmorph.models.files import save_model
 from gzmorph.models.folder import PIPELINE
 from gzmorph.params import load_params
 from gzmorph.paths import CLASSIFIER_CURVES, PROCESSED
@@ -20,8 +19,8 @@ def main():
     trained = train_classifier(train, val, params, CLASSIFIER_CURVES)
     print(f"class from {trained.record.decision.class_from}; validation accuracy + macro F1: "
           + ", ".join(f"{name} {score}" for name, score in trained.record.val_scores.items()))
-    save_model(PIPELINE.classifier, trained.model, trained.record)
-    save_familiarity(PIPELINE.classifier, familiarity_of(trained.model, train, val))
+    PIPELINE.save(trained)
+    save_familiarity(PIPELINE.familiarity, familiarity_of(trained.model, train, val))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from gzmorph.data.files import find_images
 from gzmorph.errors import EXIT_USER_ERROR, GzmorphError
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.inference.gradcam import heatmap_paths
+from gzmorph.models.files import ClassifierRecord
+from gzmorph.models.folder import ModelsFolder
 from helpers import REPO, SAMPLE
 
 SAMPLE_IMAGES = SAMPLE / "images_training_rev1"
@@ -226,3 +228,14 @@ def test_find_images_takes_folders_files_and_globs_in_order_each_once(mixed_imag
 def test_heatmaps_of_inputs_sharing_a_name_do_not_overwrite_each_other(tmp_path):
     paths = [Path("a/galaxy.jpg"), Path("b/galaxy.jpg"), Path("b/galaxy.png")]
     assert [p.name for p in heatmap_paths(paths, tmp_path, set())] == ["galaxy.png", "galaxy-2.png", "galaxy-3.png"]
+
+
+def test_a_models_folder_with_a_cut_short_keras_file_is_one_line_naming_it(mixed_images, tmp_path):
+    released, broken = ModelsFolder.released(), ModelsFolder(tmp_path / "broken")
+    shutil.copytree(released.classifier, broken.classifier)
+    shutil.copytree(released.captioner, broken.captioner)
+    keras_file = broken.keras_file(ClassifierRecord)
+    keras_file.write_bytes(keras_file.read_bytes()[:100_000])
+    done = gzmorph(["predict", mixed_images, "-o", tmp_path / "p.csv", "--models", broken.root], tmp_path)
+    assert_one_line_error(done, str(keras_file), "is cut short")
+    assert not (tmp_path / "p.csv").exists()

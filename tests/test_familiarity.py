@@ -10,13 +10,13 @@ from PIL import Image
 import gzmorph
 from gzmorph.inference.table import unfamiliar_count, unfamiliar_warning
 from gzmorph.models.familiarity import (
-    FAMILIARITY,
     fit_familiarity,
     load_familiarity,
     picture_statistics,
     save_familiarity,
     single_band,
 )
+from gzmorph.models.folder import ModelsFolder
 from helpers import SAMPLE
 
 FILES = sorted((SAMPLE / "images_training_rev1").iterdir())
@@ -70,18 +70,21 @@ def test_single_band_means_three_equal_channels():
 
 def test_the_statistics_file_round_trips_and_is_the_same_bytes_each_time(tmp_path):
     familiarity = fitted(galaxies(100, 0), galaxies(50, 1))
-    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
-    save_familiarity(tmp_path / "a", familiarity)
-    save_familiarity(tmp_path / "b", familiarity)
-    assert (tmp_path / "a" / FAMILIARITY).read_bytes() == (tmp_path / "b" / FAMILIARITY).read_bytes()
-    loaded = load_familiarity(tmp_path / "a")
+    first, second = ModelsFolder(tmp_path / "a").familiarity, ModelsFolder(tmp_path / "b").familiarity
+    first.parent.mkdir(parents=True), second.parent.mkdir(parents=True)
+    save_familiarity(first, familiarity)
+    save_familiarity(second, familiarity)
+    assert first.read_bytes() == second.read_bytes()
+    loaded = load_familiarity(first)
     images = galaxies(20, 5)
     np.testing.assert_array_equal(loaded.scores(images, features(images)),
                                   familiarity.scores(images, features(images)))
-    assert load_familiarity(tmp_path) is None  # a folder saved without them
-    (tmp_path / FAMILIARITY).write_bytes(b"not an npz")
-    with pytest.raises(gzmorph.GzmorphError, match="is not what this version of gzmorph writes"):
-        load_familiarity(tmp_path)
+    damaged = ModelsFolder(tmp_path).familiarity
+    assert load_familiarity(damaged) is None  # a folder saved without them
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"not an npz")
+    with pytest.raises(gzmorph.GzmorphError, match="familiarity.npz is not what this version of gzmorph writes"):
+        load_familiarity(damaged)
 
 
 def test_the_warning_names_the_share_only_when_most_images_are_unfamiliar():

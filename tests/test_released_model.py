@@ -8,7 +8,7 @@ import yaml
 
 from gzmorph.devtools.release import MAX_BYTES
 from gzmorph.gz2.tree import VOTE_COLUMNS
-from gzmorph.models.card import IDS, card_files, model_card
+from gzmorph.models.card import model_card
 from gzmorph.models.folder import ModelsFolder
 from helpers import REPO
 
@@ -25,7 +25,7 @@ def test_the_card_is_what_the_released_files_make():
 
 
 def test_every_released_file_is_small_enough_for_git():
-    files = card_files(RELEASED)
+    files = RELEASED.files()
     assert {"classifier/model.keras", "captioner/model.keras"} <= {str(f.relative_to(RELEASED.root)) for f in files}
     assert max(f.stat().st_size for f in files) < MAX_BYTES
 
@@ -33,11 +33,11 @@ def test_every_released_file_is_small_enough_for_git():
 def test_it_learnt_from_real_galaxies_listed_by_id_alone():
     record = json.loads((RELEASED.classifier / "meta.json").read_text())
     assert record["synthetic"] is False and not record["trained_on"].startswith("data/sample")
-    ids = pd.read_csv(RELEASED.root / IDS)
+    ids = pd.read_csv(RELEASED.galaxy_ids)
     assert list(ids.columns) == ["GalaxyID", "class", "split"] and ids["GalaxyID"].is_unique
     splits = json.loads((RELEASED.root / "metrics" / "split_report.json").read_text())
     assert ids["split"].value_counts().to_dict() == {s: splits[f"{s}_galaxies"] for s in ("train", "val", "test")}
-    shipped = card_files(RELEASED)
+    shipped = RELEASED.files()
     assert not [f for f in shipped if f.suffix.lower() in (".jpg", ".jpeg", ".png", ".npy")]
     assert not any(column in f.read_text() for f in shipped if f.suffix == ".csv" for column in VOTE_COLUMNS)
 
@@ -45,4 +45,4 @@ def test_it_learnt_from_real_galaxies_listed_by_id_alone():
 def test_no_released_file_names_a_folder_of_the_machine_that_trained_it():
     params = yaml.safe_load((RELEASED.root / "params.yaml").read_text())
     assert params["data"]["raw_dir"] == "kaggle"
-    assert not [f for f in card_files(RELEASED) if f.suffix in (".json", ".yaml", ".md") and "/work/" in f.read_text()]
+    assert not [f for f in RELEASED.files() if f.suffix in (".json", ".yaml", ".md") and "/work/" in f.read_text()]

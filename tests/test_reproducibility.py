@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from gzmorph.devtools import reproduce
-from gzmorph.models.files import MODEL, CaptionerRecord, load_record
+from gzmorph.models.files import CaptionerRecord
+from gzmorph.models.folder import ModelsFolder
 from gzmorph.training.batches import Batches
 from helpers import captioner_record, copy_workspace
 
@@ -39,7 +40,8 @@ import numpy as np
 from gzmorph.models.captioner import AttentionDecoder
 from gzmorph.models.classifier import build_classifier
 from gzmorph.gz2.captions import CaptionConfig
-from gzmorph.models.files import CaptionerRecord, save_model
+from gzmorph.models.files import CaptionerRecord, Trained
+from gzmorph.models.folder import ModelsFolder
 from gzmorph.training.seeding import seed_everything
 seed_everything(0)
 decoder = AttentionDecoder(20, 8, 16, 8, 0.0)
@@ -48,7 +50,7 @@ classifier = build_classifier(16, "small_cnn", 4, 0.3, "none", "mixed_bfloat16")
 for name, model in (("classifier", classifier), ("captioner", decoder)):
     for copy in ("a", "b"):
         record = CaptionerRecord(3, "a", ["a", "b"], CaptionConfig(), beam_width=5, length_penalty=0.7)
-        save_model(Path(sys.argv[1]) / f"{name}-{copy}", model, record)
+        ModelsFolder(Path(sys.argv[1]) / f"{name}-{copy}").save(Trained(model, record))
 """
 
 
@@ -58,9 +60,9 @@ def test_the_same_weights_give_the_same_model_file_in_any_process(tmp_path):
     for run_dir in ("first", "second"):
         subprocess.run([sys.executable, "-c", SAVE, str(tmp_path / run_dir)], check=True, capture_output=True)
     for name in ("classifier", "captioner"):
-        files = [tmp_path / run / f"{name}-{copy}" / MODEL for run in ("first", "second") for copy in "ab"]
-        assert len({file.read_bytes() for file in files}) == 1, name
-        assert load_record(files[0].parent, CaptionerRecord, "") == captioner_record()
+        folders = [ModelsFolder(tmp_path / run / f"{name}-{copy}") for run in ("first", "second") for copy in "ab"]
+        assert len({folder.keras_file(CaptionerRecord).read_bytes() for folder in folders}) == 1, name
+        assert folders[0].record(CaptionerRecord, "") == captioner_record()
 
 
 @pytest.mark.slow

@@ -6,7 +6,8 @@ import pytest
 from gzmorph.errors import GzmorphError
 from gzmorph.models.classifier import build_classifier
 from gzmorph.models.encoders import FEATURES
-from gzmorph.models.files import save_model
+from gzmorph.models.files import Trained
+from gzmorph.models.folder import ModelsFolder
 from gzmorph.params import Augmentation, ClassifierParams
 from gzmorph.training.classifier import fit_classifier
 from gzmorph.training.warm_start import encoder_layers
@@ -18,7 +19,8 @@ TINY = {"width": 4, "epochs": 2, "batch_size": 16, "augment": Augmentation(shift
 def saved_classifier(folder, size=16, width=4):
     """A randomly initialised classifier saved as the pipeline saves one, under ``folder``/classifier."""
     model = build_classifier(size, "small_cnn", width, 0.0, "none", "float32")
-    save_model(folder / "classifier", model, classifier_record(pixels=size, trained_on="elsewhere", synthetic=False))
+    record = classifier_record(pixels=size, trained_on="elsewhere", synthetic=False)
+    ModelsFolder(folder).save(Trained(model, record))
     return model
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gzmorph.models.card import card_files
 from gzmorph.models.folder import ModelsFolder
 
 MAX_BYTES = 5_000_000  # each file, so that git carries it without LFS
@@ -11,4 +10,4 @@ MAX_BYTES = 5_000_000  # each file, so that git carries it without LFS
 
 def too_big(release: ModelsFolder) -> list[Path]:
     """The files of the released folder's card over MAX_BYTES."""
-    return [path for path in card_files(release) if path.stat().st_size > MAX_BYTES]
+    return [path for path in release.files() if path.stat().st_size > MAX_BYTES]

@@ -15,24 +15,22 @@ from pathlib import Path
 from gzmorph.data.decoding import KAGGLE_FRAME, span_in_r90
 from gzmorph.data.packed_splits import SPLIT_NAMES
 from gzmorph.gz2.rule import CLASSES
-from gzmorph.models.familiarity import FAMILIARITY
-from gzmorph.models.files import CaptionerRecord, ClassifierRecord, load_record
-from gzmorph.models.folder import CARD, ModelsFolder
+from gzmorph.models.files import CaptionerRecord, ClassifierRecord
+from gzmorph.models.folder import ModelsFolder
+from gzmorph.paths import CLASSIFIER_METRICS
 
-RUN, IDS, METRICS = "release.json", "galaxy_ids.csv", "metrics"  # written by scripts/release_model.py
-OTHER = "hart16.json"  # another image release's scores, in metrics/
 HEADLINE = ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")
 STALE = "remake it with this version of gzmorph before writing its card"
 
 
 def model_card(folder: ModelsFolder) -> str:
-    classifier = load_record(folder.classifier, ClassifierRecord, STALE)
-    captioner = load_record(folder.captioner, CaptionerRecord, STALE) if folder.captioner.is_dir() else None
-    metrics = {f.stem: json.loads(f.read_text()) for f in sorted((folder.root / METRICS).glob("*.json"))}
-    run = json.loads((folder.root / RUN).read_text()) if (folder.root / RUN).is_file() else None
+    classifier = folder.record(ClassifierRecord, STALE)
+    captioner = folder.record(CaptionerRecord, STALE) if folder.captioner.is_dir() else None
+    metrics = {f.stem: json.loads(f.read_text()) for f in sorted(folder.metrics.glob("*.json"))}
+    run = json.loads(folder.run.read_text()) if folder.run.is_file() else None
     sections = [title(run, classifier), learnt_from(folder, classifier, metrics, run),
-                answers(classifier, captioner, folder), made(run), how_well(metrics, classifier),
-                limits(classifier, metrics), files(folder)]
+                answers(classifier, captioner, folder), made(run), how_well(folder, metrics, classifier),
+                limits(folder, classifier, metrics), files(folder)]
     return "\n".join(section for section in sections if section)
 
 
@@ -61,8 +59,9 @@ def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, r
         hashes = ", ".join(f"{name} `{md5}`" for name, md5 in run["data_md5_dvc"].items())
         lines.append(f"- **DVC's hashes of the data:** {hashes}.")
     lines.append(f"- **Vote columns ({len(columns)} of 37):** {', '.join(columns)}.")
-    if (folder.root / IDS).is_file():
-        lines.append(f"- **GalaxyIDs:** `{IDS}`, each with its class and split (no images or vote tables).")
+    if folder.galaxy_ids.is_file():
+        ids = in_folder(folder, folder.galaxy_ids)
+        lines.append(f"- **GalaxyIDs:** `{ids}`, each with its class and split (no images or vote tables).")
     text = "## What it learnt from\n\n" + "\n".join(lines) + "\n"
     if "split_report" in metrics:
         splits = metrics["split_report"]
@@ -92,13 +91,14 @@ def answers(classifier: ClassifierRecord, captioner: CaptionerRecord | None, fol
         templates = ", ".join(f"`{k}: {v}`" for k, v in asdict(captioner.build_captions).items())
         lines.append(f"- **Captions:** beam search, `beam_width: {captioner.beam_width}`, `length_penalty: "
                      f"{captioner.length_penalty}`; the caption templates: {templates}.")
-    if (folder.classifier / FAMILIARITY).is_file():
-        lines.append(f"- **Unfamiliar images:** `classifier/{FAMILIARITY}` holds its training galaxies' "
+    if folder.familiarity.is_file():
+        lines.append(f"- **Unfamiliar images:** `{in_folder(folder, folder.familiarity)}` holds its training galaxies' "
                      "statistics; each row's `familiarity` is the image's distance from them in three views, each "
                      "as a multiple of what 99 % of its validation galaxies stay within: `familiar` when at most 1. "
                      "A run of mostly unfamiliar images ends in a warning.")
-    return ("## How it answers\n\nThese travel in `classifier/meta.json` and `captioner/meta.json`; `--params` "
-            "overrides them.\n\n" + "\n".join(lines) + "\n")
+    records = " and ".join(f"`{in_folder(folder, folder.record_file(kind))}`"
+                           for kind in (ClassifierRecord, CaptionerRecord))
+    return f"## How it answers\n\nThese travel in {records}; `--params` overrides them.\n\n" + "\n".join(lines) + "\n"
 
 
 def made(run: dict | None) -> str:
@@ -121,12 +121,13 @@ def figure(metrics: dict, key: str) -> str:
     return f"{metrics[key]}" + (f" ({interval['low']}–{interval['high']})" if interval else "")
 
 
-def how_well(metrics: dict, record: ClassifierRecord) -> str:
+def how_well(folder: ModelsFolder, metrics: dict, record: ClassifierRecord) -> str:
     if "classifier" not in metrics or "captioner" not in metrics:
         return ""
     classifier, captioner = metrics["classifier"], metrics["captioner"]
     test = sum(c["support"] for c in classifier["classes"].values())
     rows = "\n".join(f"| {key} | {figure(classifier, key)} |" for key in HEADLINE)
+    decision = in_folder(folder, folder.record_file(ClassifierRecord))
     return f"""## How well it does, on its own held-out test split ({test} galaxies; 95 % bootstrap intervals)
 
 | figure | value |
@@ -136,46 +137,51 @@ def how_well(metrics: dict, record: ClassifierRecord) -> str:
 | captions: beam BLEU-4 | {figure(captioner, 'bleu4')} |
 | captions: class agreement | {captioner['class_agreement']} |
 
-Per-class figures: `metrics/classifier.json`; the class decision: `classifier/meta.json`
+Per-class figures: `{per_class(folder)}`; the class decision: `{decision}`
 (`class_from: {record.decision.class_from}`).
 """
 
 
-def limits(record: ClassifierRecord, metrics: dict) -> str:
+def limits(folder: ModelsFolder, record: ClassifierRecord, metrics: dict) -> str:
     columns = record.decision.vote_columns
     lines = []
     if len(columns) < 37:
         lines.append(f"- It predicts all 37 vote fractions, but learnt only the {len(columns)} columns above; the "
                      "others are untrained and the output leaves them out, and its captions never state them.")
-    if OTHER.removesuffix(".json") in metrics:
+    if folder.other_release.stem in metrics:
         lines.append(f"- It learnt from Kaggle's SDSS cut-outs and their vote fractions. Another image release scores "
-                     f"lower: {other_release(metrics[OTHER.removesuffix('.json')])}. Its images are the same "
+                     f"lower: {other_release(folder, metrics[folder.other_release.stem])}. Its images are the same "
                      "(some pixel for pixel), but its catalogue puts more of the vote in \"smooth\" for the same "
                      "picture, so the rule names more ellipticals; labels on that scale want the rule's thresholds "
                      "moved (docs/results.md, \"Why hart16 scores lower\") or fine-tuning on them (README).")
     if "classifier" in metrics:
         lines.append("- Mergers and ambiguous galaxies are few in its training data; their recall is low "
-                     "(`metrics/classifier.json`).")
+                     f"(`{per_class(folder)}`).")
     return "## Limits\n\n" + "\n".join(lines) + "\n" if lines else ""
 
 
-def other_release(scores: dict) -> str:
+def other_release(folder: ModelsFolder, scores: dict) -> str:
     scores = scores["classifier"]
     galaxies = sum(c["support"] for c in scores["classes"].values())
-    return (f"on {galaxies} Hart et al. (2016) galaxies of the GZ2 `images_gz2` release (`metrics/{OTHER}`) it "
+    scored = in_folder(folder, folder.other_release)
+    return (f"on {galaxies} Hart et al. (2016) galaxies of the GZ2 `images_gz2` release (`{scored}`) it "
             f"scores accuracy {scores['accuracy']}, weighted F1 {scores['f1_weighted']} and macro F1 "
             f"{scores['f1_macro']}")
 
 
-def card_files(folder: ModelsFolder) -> list[Path]:
-    """Every file the card describes: all but the card itself and what makes the folder a Python package."""
-    return sorted(p for p in folder.root.rglob("*") if p.is_file() and p.name not in (CARD, "__init__.py")
-                  and "__pycache__" not in p.parts)
+def in_folder(folder: ModelsFolder, path: Path) -> str:
+    """How the card names one of the folder's files: from the folder, with / on any system."""
+    return path.relative_to(folder.root).as_posix()
+
+
+def per_class(folder: ModelsFolder) -> str:
+    """Where the classifier's per-class figures lie: the pipeline's metrics file, copied into the folder."""
+    return in_folder(folder, folder.metrics / CLASSIFIER_METRICS.name)
 
 
 def files(folder: ModelsFolder) -> str:
-    rows = "\n".join(f"| `{p.relative_to(folder.root)}` | {p.stat().st_size:,} | "
-                     f"`{hashlib.sha256(p.read_bytes()).hexdigest()[:16]}` |" for p in card_files(folder))
+    rows = "\n".join(f"| `{in_folder(folder, p)}` | {p.stat().st_size:,} | "
+                     f"`{hashlib.sha256(p.read_bytes()).hexdigest()[:16]}` |" for p in folder.files())
     return f"""## Files
 
 | file | bytes | sha256 (first 16) |

@@ -1,5 +1,5 @@
 """How far an image lies from the galaxies a classifier learnt from: a score per image, and the statistics it
-is measured against, which training stores in the classifier's folder (``familiarity.npz``).
+is measured against, which training stores beside the classifier (``ModelsFolder.familiarity`` names the file).
 
 Three views of an image are measured, each by its Mahalanobis distance to the training split (covariance
 shrunk by Ledoit-Wolf, as a few thousand images cannot pin down every direction of 256 features):
@@ -31,7 +31,6 @@ from sklearn.covariance import LedoitWolf
 from gzmorph.errors import GzmorphError
 from gzmorph.models.files import ZIP_TIME
 
-FAMILIARITY = "familiarity.npz"  # in the classifier's folder, beside its model and record
 QUANTILE = 0.99  # of the validation split's distances, the threshold of familiar
 MIN_THRESHOLD = 1e-6
 SKY_BORDER = 4  # pixels along each edge of a model-ready image that show the sky
@@ -131,10 +130,10 @@ def single_band(images: np.ndarray) -> np.ndarray:
     return (pixels[..., 0] == pixels[..., 1]).all(axis=(1, 2)) & (pixels[..., 1] == pixels[..., 2]).all(axis=(1, 2))
 
 
-def save_familiarity(directory: Path, familiarity: Familiarity) -> None:
+def save_familiarity(path: Path, familiarity: Familiarity) -> None:
     """An .npz that np.load reads, made a function of the numbers alone (np.savez stamps the time into it),
     so that DVC sees the same statistics as unchanged."""
-    with zipfile.ZipFile(Path(directory) / FAMILIARITY, "w", zipfile.ZIP_STORED) as archive:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         for view in VIEWS:
             for name in ("mean", "precision", "threshold"):
                 array = io.BytesIO()
@@ -142,9 +141,9 @@ def save_familiarity(directory: Path, familiarity: Familiarity) -> None:
                 archive.writestr(zipfile.ZipInfo(f"{view}_{name}.npy", ZIP_TIME), array.getvalue())
 
 
-def load_familiarity(directory: Path) -> Familiarity | None:
-    """The statistics saved in ``directory``, or None where the model was saved without them."""
-    path = Path(directory) / FAMILIARITY
+def load_familiarity(path: Path) -> Familiarity | None:
+    """The statistics saved in ``path``, or None where the model was saved without them."""
+    path = Path(path)
     if not path.is_file():
         return None
     try:

@@ -105,7 +105,7 @@ def load_models(folder: ModelsFolder, captions: bool = True, precision: Precisio
             # (a failure would raise), so the warning tells a user of this command nothing.
             warnings.filterwarnings("ignore", message=".*build_from_config.*")
             captioner = folder.load(CaptionerRecord)
-    return Models(folder, classifier, captioner, load_familiarity(folder.classifier), precision)
+    return Models(folder, classifier, captioner, load_familiarity(folder.familiarity), precision)
 
 
 def predict_images(models: Models, images: np.ndarray, settings: Params, embeddings: bool = False) -> Predictions:
