@@ -97,7 +97,7 @@ def test_a_run_stopped_by_sigterm_keeps_its_rows_and_the_same_command_finishes_i
     if suffix == ".parquet":
         metadata = json.loads(pq.read_schema(output).metadata[RUN_KEY.encode()])
         assert metadata["precision"] == "float32" and metadata["models"].startswith("released")
-        assert pq.ParquetFile(output).num_row_groups == 20  # a row group a batch
+        assert pq.ParquetFile(output).num_row_groups == 1  # the batches' parts joined
         assert not output.with_name(output.name + PARTS_SUFFIX).exists()
 
 
@@ -209,7 +209,7 @@ def test_parquet_parts_are_whole_files_until_the_run_finishes_and_then_one_file(
         assert out.done == Counter({"a": 1, "b": 1, "c": 1})
         out.append(rows(["d"]))
     assert pd.read_parquet(path)["file"].tolist() == ["a", "b", "c", "d"] and not parts.exists()
-    assert pq.ParquetFile(path).num_row_groups == 3
+    assert pq.ParquetFile(path).num_row_groups == 1
     with pytest.raises(GzmorphError, match="other models or settings"):
         open_output(path, {**RUN, "models": "other"}, "file")
 
@@ -219,3 +219,13 @@ def test_inputs_keep_a_catalogues_rows_with_their_paths():
     inputs = Inputs([Path(p) for p in table["path"]], list(table["path"]), "path", table)
     chosen = inputs.without(Counter({"b": 1}))
     assert chosen.table["id"].tolist() == [1, 3] and chosen.paths == [Path("a"), Path("c")]
+
+
+def test_a_finished_parquet_files_row_groups_gather_batches_up_to_their_size(tmp_path, monkeypatch):
+    monkeypatch.setattr("gzmorph.inference.output.ROW_GROUP_ROWS", 3)
+    path = tmp_path / "p.parquet"
+    with open_output(path, RUN, "file") as out:
+        for keys in (["a", "b"], ["c"], ["d"]):
+            out.append(rows(keys))
+    parquet = pq.ParquetFile(path)
+    assert [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)] == [3, 1]
