@@ -107,7 +107,7 @@ def test_an_output_of_other_settings_is_refused_and_a_finished_one_is_left_as_it
     before = output.read_bytes()
     stderr = finished(gzmorph([*IMAGES[:3], "-o", output], tmp_path), EXIT_USER_ERROR)
     assert stderr.strip().splitlines()[-1].startswith(f"error: {output} holds predictions made with other models or "
-                                                      "settings (answers: ")
+                                                      "settings (answers.captions: False there, True now)")
     assert "predicted 0 image(s); 3 were there" in finished(gzmorph([*IMAGES[:3], "--no-captions", "-o", output],
                                                                      tmp_path))
     assert output.read_bytes() == before

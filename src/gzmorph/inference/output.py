@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from abc import ABC, abstractmethod
 from collections import Counter
 from pathlib import Path
 
@@ -34,7 +35,7 @@ PARTS_SUFFIX, RUN_SUFFIX, UNFINISHED = ".parts", ".run.json", ".unfinished"
 ROW_GROUP_ROWS = 65_536  # a finished Parquet file's row groups: ~75 MB with embeddings, held once while joining
 
 
-class Output:
+class Output(ABC):
     """Rows appended to ``path`` as they come; ``done`` counts the keys already there (a continued run)."""
 
     def __init__(self, path: Path, run: dict, key: str):
@@ -49,9 +50,11 @@ class Output:
     def __exit__(self, kind, error, trace) -> None:
         self.close(finished=kind is None)
 
+    @abstractmethod
     def append(self, rows: pd.DataFrame) -> None:
-        raise NotImplementedError
+        """``rows`` on the disk before this returns."""
 
+    @abstractmethod
     def close(self, finished: bool) -> None:
         """``finished``: every input is in; otherwise the run was stopped and will be continued."""
 
@@ -59,15 +62,25 @@ class Output:
         if found is None:
             raise GzmorphError(f"{where}: no gzmorph run record in it; name another --output, or delete it")
         if found != self.run:
-            changed = next(k for k in {**found, **self.run} if found.get(k) != self.run.get(k))
-            raise GzmorphError(f"{where} holds predictions made with other models or settings ({changed}: "
-                               f"{found.get(changed)!r} there, {self.run.get(changed)!r} now); name another "
-                               "--output, or delete it to start again")
+            key, there, now = first_difference(found, self.run)
+            raise GzmorphError(f"{where} holds predictions made with other models or settings ({key}: {there!r} "
+                               f"there, {now!r} now); name another --output, or delete it to start again")
 
     def count(self, keys) -> None:
         keys = [str(key) for key in keys]
         self.done.update(keys)
         self.rows += len(keys)
+
+
+def first_difference(there: dict, now: dict, prefix: str = "") -> tuple[str, object, object]:
+    """The dotted key of the first value that differs between two run records, and its two values."""
+    for key in {**there, **now}:
+        old, new = there.get(key), now.get(key)
+        if isinstance(old, dict) and isinstance(new, dict) and old != new:
+            return first_difference(old, new, f"{prefix}{key}.")
+        if old != new:
+            return f"{prefix}{key}", old, new
+    raise ValueError("the records are the same")
 
 
 def open_output(path: Path, run: dict, key: str) -> Output:

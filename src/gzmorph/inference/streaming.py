@@ -54,19 +54,19 @@ def predict_into(output: Path, inputs: Inputs, models: Models, settings: Params,
     run = run_record(models, settings, embeddings, lupton)
     with open_output(output, run, inputs.key_column) as out:
         earlier, todo = out.rows, inputs.without(out.done)
-        skipped, unfamiliar, answered_rows = [], 0, 0
+        skipped, unfamiliar, answered = [], 0, 0
         with progress_bar(len(inputs), len(inputs) - len(todo)) as progress:
-            for answered in answered_batches(todo, models, settings, batch_size, embeddings, lupton, gradcam_dir):
-                for problem in answered.problems:
+            for batch in answered_batches(todo, models, settings, batch_size, embeddings, lupton, gradcam_dir):
+                for problem in batch.problems:
                     progress.write(f"skipped: {problem}", file=sys.stderr)
-                if len(answered.rows):
-                    out.append(answered.rows)
-                skipped += answered.problems
-                unfamiliar, answered_rows = unfamiliar + unfamiliar_count(answered.rows), answered_rows + len(
-                    answered.rows)
-                progress.update(len(answered.rows) + len(answered.problems))
+                if len(batch.rows):
+                    out.append(batch.rows)
+                skipped += batch.problems
+                unfamiliar += unfamiliar_count(batch.rows)
+                answered += len(batch.rows)
+                progress.update(len(batch.rows) + len(batch.problems))
                 if stop():
                     raise Stopped(out.rows)
         if not out.rows and len(inputs):
             raise GzmorphError(f"none of the {len(inputs)} file(s) could be read as an image; see the lines above")
-        return Outcome(out.rows, earlier, skipped, unfamiliar_warning(unfamiliar, answered_rows))
+        return Outcome(out.rows, earlier, skipped, unfamiliar_warning(unfamiliar, answered))
