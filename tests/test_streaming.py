@@ -14,19 +14,22 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+import gzmorph
 from gzmorph.data.inputs import Inputs, catalogue_inputs, file_inputs, parse_shard
-from gzmorph.errors import EXIT_USER_ERROR, GzmorphError
+from gzmorph.errors import GzmorphError
 from gzmorph.gz2.rule import CLASSES
-from gzmorph.inference.output import PARTS_SUFFIX, RUN_KEY, open_output
+from gzmorph.inference.output import PARTS_SUFFIX, RUN_KEY, CsvOutput, open_output
 from helpers import SAMPLE
 
+# The released model learnt from real galaxies; most of the synthetic sample's look unlike them, and it says so.
+pytestmark = pytest.mark.filterwarnings("ignore:.*images look unlike the galaxies")
 IMAGES = sorted((SAMPLE / "images_training_rev1").iterdir())
 PROBABILITIES = [f"p_{name}" for name in CLASSES]
 RUN = {"models": "m", "trained_on": "t", "precision": "float32", "warning": None, "vote_columns": ["Class1.1"],
        "answers": {"tta": False}}
 
 
-def gzmorph(args, cwd: Path) -> subprocess.Popen:
+def command(args, cwd: Path) -> subprocess.Popen:
     """The command on the released model, in float32: the same answers on any CPU."""
     return subprocess.Popen([sys.executable, "-m", "gzmorph", "predict", *map(str, args), "--float32"], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -64,17 +67,17 @@ def rows_in(output: Path) -> int:
     return max(0, len(output.read_text().splitlines()) - 1) if output.is_file() else 0
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])  # JSON's cut and close: the tests of the outputs below
 def test_a_run_stopped_by_sigterm_keeps_its_rows_and_the_same_command_finishes_it(tmp_path, suffix):
     images = tmp_path / "images"
     images.mkdir()
-    for image in IMAGES[:160]:
+    for image in IMAGES[:96]:
         (images / image.name).symlink_to(image.resolve())
     whole, output = tmp_path / f"whole{suffix}", tmp_path / f"stopped{suffix}"
     args = [images, "--batch-size", "8", "-o", output]
-    finished(gzmorph([images, "--batch-size", "8", "-o", whole], tmp_path))
+    finished(command([images, "--batch-size", "8", "-o", whole], tmp_path))
 
-    running = gzmorph(args, tmp_path)
+    running = command(args, tmp_path)
     while rows_in(output) < 16:
         assert running.poll() is None, "the run ended before it could be stopped"
         time.sleep(0.05)
@@ -83,15 +86,15 @@ def test_a_run_stopped_by_sigterm_keeps_its_rows_and_the_same_command_finishes_i
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("stopped by SIGTERM: ") and "Traceback" not in stderr
     safe = int(last.split(": ")[1].split()[0])
-    assert 16 <= safe < 160 and f"continue with: cd {tmp_path} && gzmorph predict " in last
+    assert 16 <= safe < 96 and f"continue with: cd {tmp_path} && gzmorph predict " in last
     if suffix == ".parquet":
         partial = pd.read_parquet(output.with_name(output.name + PARTS_SUFFIX))
     else:
-        partial = read(output)  # closed by the signal's handler: valid JSON too
+        partial = read(output)
     assert len(partial) == safe
     assert_same_rows(partial, read(whole).iloc[:safe])
 
-    stderr = finished(gzmorph(args, tmp_path))
+    stderr = finished(command(args, tmp_path))
     assert f"{safe} were there from an earlier run" in stderr
     assert_same_rows(read(output), read(whole))
     if suffix == ".parquet":
@@ -102,15 +105,15 @@ def test_a_run_stopped_by_sigterm_keeps_its_rows_and_the_same_command_finishes_i
 
 
 def test_an_output_of_other_settings_is_refused_and_a_finished_one_is_left_as_it_is(tmp_path):
-    output = tmp_path / "p.csv"
-    finished(gzmorph([*IMAGES[:3], "--no-captions", "-o", output], tmp_path))
+    output, inputs = tmp_path / "p.csv", file_inputs(IMAGES[:3])
+    classifier_only = gzmorph.load(captions=False, precision="float32")
+    classifier_only.predict_into(output, inputs)
     before = output.read_bytes()
-    stderr = finished(gzmorph([*IMAGES[:3], "-o", output], tmp_path), EXIT_USER_ERROR)
-    assert stderr.strip().splitlines()[-1].startswith(f"error: {output} holds predictions made with other models or "
-                                                      "settings (answers.captions: False there, True now)")
-    assert "predicted 0 image(s); 3 were there" in finished(gzmorph([*IMAGES[:3], "--no-captions", "-o", output],
-                                                                     tmp_path))
-    assert output.read_bytes() == before
+    with pytest.raises(GzmorphError, match=f"{output} holds predictions made with other models or settings "
+                                           r"\(answers.captions: False there, True now\)"):
+        gzmorph.load(precision="float32").predict_into(output, inputs)
+    again = classifier_only.predict_into(output, inputs)
+    assert (again.rows, again.earlier) == (3, 3) and output.read_bytes() == before
 
 
 def test_three_shards_side_by_side_hold_one_runs_rows_with_the_catalogues_columns(tmp_path):
@@ -122,9 +125,9 @@ def test_three_shards_side_by_side_hold_one_runs_rows_with_the_catalogues_column
                               "path": [f"cutouts/{image.name}" for image in IMAGES[:20]]})
     catalogue.loc[[4, 11], "path"] = ["cutouts/missing.jpg", "cutouts/also_missing.png"]
     catalogue.to_parquet(tmp_path / "survey.parquet")
-    shards = [gzmorph(["--catalogue", "survey.parquet", "--path-column", "path", "--shard", f"{k}/3", "--no-captions",
+    shards = [command(["--catalogue", "survey.parquet", "--path-column", "path", "--shard", f"{k}/3", "--no-captions",
                        "-o", f"out/shard{k}.parquet"], tmp_path) for k in (1, 2, 3)]
-    whole = gzmorph(["--catalogue", "survey.parquet", "--path-column", "path", "--no-captions", "-o", "whole.parquet"],
+    whole = command(["--catalogue", "survey.parquet", "--path-column", "path", "--no-captions", "-o", "whole.parquet"],
                     tmp_path)
     logs = [finished(shard) for shard in shards]
     stderr = finished(whole)
@@ -229,3 +232,20 @@ def test_a_finished_parquet_files_row_groups_gather_batches_up_to_their_size(tmp
             out.append(rows(keys))
     parquet = pq.ParquetFile(path)
     assert [parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups)] == [3, 1]
+
+
+def test_a_full_disk_ends_in_one_line_that_says_what_is_safe(tmp_path, monkeypatch):
+    written = CsvOutput.append
+
+    def full_after_one_batch(self, rows):
+        if self.rows:
+            raise OSError(28, "No space left on device")
+        written(self, rows)
+
+    monkeypatch.setattr(CsvOutput, "append", full_after_one_batch)
+    galaxies = gzmorph.load(captions=False, precision="float32")
+    output = tmp_path / "p.csv"
+    with pytest.raises(GzmorphError, match=r"p.csv: cannot write \(No space left on device\); 2 row\(s\) are safe in "
+                                           ".*p.csv: make room, then run the same command again"):
+        galaxies.predict_into(output, file_inputs(IMAGES[:6]), batch_size=2)
+    assert pd.read_csv(output)["file"].tolist() == [str(f) for f in IMAGES[:2]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from gzmorph.data.fits import SDSS_STRETCH, LuptonStretch
 from gzmorph.data.inputs import Inputs
 from gzmorph.errors import GzmorphError
-from gzmorph.inference.output import open_output
+from gzmorph.inference.output import Output, open_output, written_to
 from gzmorph.inference.predict import answered_batches, progress_bar
 from gzmorph.inference.table import unfamiliar_count, unfamiliar_warning
 from gzmorph.models.loaded import Models
@@ -45,6 +45,15 @@ def run_record(models: Models, settings: Params, embeddings: bool, lupton: Lupto
     return {**models.provenance, "vote_columns": models.vote_columns, "answers": answers}
 
 
+def append_or_say_why(out: Output, rows) -> None:
+    """A disk that is full or gone ends the run in one line: what is safe, and that the same command continues."""
+    try:
+        out.append(rows)
+    except OSError as error:
+        raise GzmorphError(f"{out.path}: cannot write ({error.strerror or error}); {out.rows} row(s) are safe in "
+                           f"{written_to(out.path)}: make room, then run the same command again to continue") from None
+
+
 def predict_into(output: Path, inputs: Inputs, models: Models, settings: Params, batch_size: int,
                  embeddings: bool = False, lupton: LuptonStretch = SDSS_STRETCH, gradcam_dir: Path | None = None,
                  stop: Callable[[], bool] = lambda: False) -> Outcome:
@@ -60,7 +69,7 @@ def predict_into(output: Path, inputs: Inputs, models: Models, settings: Params,
                 for problem in batch.problems:
                     progress.write(f"skipped: {problem}", file=sys.stderr)
                 if len(batch.rows):
-                    out.append(batch.rows)
+                    append_or_say_why(out, batch.rows)
                 skipped += batch.problems
                 unfamiliar += unfamiliar_count(batch.rows)
                 answered += len(batch.rows)
