@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from gzmorph.data.files import find_images
 from gzmorph.data.fits import SDSS_STRETCH, LuptonStretch
 from gzmorph.data.inputs import Inputs, file_inputs
 from gzmorph.errors import GzmorphError
-from gzmorph.inference.predict import Answered, answered_batches, predict_arrays, progress_bar
+from gzmorph.inference.predict import predict_arrays, predict_inputs
 from gzmorph.inference.streaming import Outcome, predict_into
 from gzmorph.inference.table import unfamiliar_count, unfamiliar_warning
 from gzmorph.models.folder import ModelsFolder
@@ -116,22 +116,10 @@ class Predictor:
     def _collected(self, inputs: Inputs, tta: bool, embeddings: bool, batch_size: int,
                    gradcam: str | Path | None) -> pd.DataFrame:
         """The readable inputs' rows, held in memory; each unreadable file named on stderr."""
-        answered = list(self._batches(inputs, tta, embeddings, batch_size, gradcam))
-        rows = pd.concat([batch.rows for batch in answered if len(batch.rows)] or [pd.DataFrame()])
-        if not len(rows):
-            raise GzmorphError(f"none of the {len(inputs)} file(s) could be read as an image; see the lines above")
+        rows, _ = predict_inputs(inputs, self.models, self._with_tta(tta), batch_size, gradcam, embeddings,
+                                 self.lupton)
         self._warn_if_unfamiliar(unfamiliar_count(rows), len(rows))
-        return rows.reset_index(drop=True) if inputs.table is None else rows
-
-    def _batches(self, inputs: Inputs, tta: bool, embeddings: bool, batch_size: int,
-                 gradcam: str | Path | None) -> Iterator[Answered]:
-        with progress_bar(len(inputs)) as progress:
-            for batch in answered_batches(inputs, self.models, self._with_tta(tta), batch_size, embeddings,
-                                          self.lupton, gradcam):
-                for problem in batch.problems:
-                    progress.write(f"skipped: {problem}", file=sys.stderr)
-                progress.update(len(batch.rows) + len(batch.problems))
-                yield batch
+        return rows
 
     def _warn_if_unfamiliar(self, unfamiliar: int, rows: int) -> None:
         """One warning where most images look unlike the galaxies the models learnt from."""

@@ -58,20 +58,28 @@ def progress_bar(total: int, done: int = 0) -> tqdm:
 def predict_files(paths: list[Path], models: Models, settings: Params, batch_size: int,
                   gradcam_dir: Path | None = None, embeddings: bool = False,
                   lupton: LuptonStretch = SDSS_STRETCH) -> tuple[pd.DataFrame, list[str]]:
-    """The prediction table of the readable files, held in memory, and one line per file that could not be
-    read (``gzmorph.inference.streaming`` writes a large run's rows as they come instead)."""
+    """``predict_inputs`` for image files."""
+    return predict_inputs(file_inputs(paths), models, settings, batch_size, gradcam_dir, embeddings, lupton)
+
+
+def predict_inputs(inputs: Inputs, models: Models, settings: Params, batch_size: int,
+                   gradcam_dir: Path | None = None, embeddings: bool = False,
+                   lupton: LuptonStretch = SDSS_STRETCH) -> tuple[pd.DataFrame, list[str]]:
+    """The prediction table of the readable inputs, held in memory (a catalogue's rows keep their index), and
+    one line per input that could not be read (``gzmorph.inference.streaming`` writes a large run's rows as
+    they come instead)."""
     tables, problems = [], []
-    with progress_bar(len(paths)) as progress:
-        for answered in answered_batches(file_inputs(paths), models, settings, batch_size, embeddings, lupton,
-                                         gradcam_dir):
+    with progress_bar(len(inputs)) as progress:
+        for answered in answered_batches(inputs, models, settings, batch_size, embeddings, lupton, gradcam_dir):
             for problem in answered.problems:
                 progress.write(f"skipped: {problem}", file=sys.stderr)
             problems += answered.problems
             progress.update(len(answered.rows) + len(answered.problems))
             tables.append(answered.rows)
     if not sum(len(table) for table in tables):
-        raise GzmorphError(f"none of the {len(paths)} file(s) could be read as an image; see the lines above")
-    return pd.concat(tables, ignore_index=True), problems
+        raise GzmorphError(f"none of the {len(inputs)} file(s) could be read as an image; see the lines above")
+    rows = pd.concat([table for table in tables if len(table)])
+    return (rows.reset_index(drop=True) if inputs.table is None else rows), problems
 
 
 def predict_arrays(images: np.ndarray, models: Models, settings: Params, batch_size: int,

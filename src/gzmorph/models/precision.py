@@ -8,6 +8,7 @@ them, and the same weights. The heads stay float32, as in training.
 """
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 from typing import Literal
@@ -21,10 +22,17 @@ Precision = Literal["float32", "bfloat16"]
 PRECISIONS = ("auto", "float32", "bfloat16")  # what a user may ask for
 NATIVE_FLAGS = ("avx512_bf16", "amx_bf16")  # /proc/cpuinfo's names of the instructions that compute bfloat16
 CPU_INFO = Path("/proc/cpuinfo")
+# oneDNN's instruction sets that compute bfloat16 (ONEDNN_MAX_CPU_ISA may hold oneDNN below them, as on an
+# AVX2-only CPU); TensorFlow's own Eigen kernels (TF_ENABLE_ONEDNN_OPTS=0) emulate it whatever the CPU.
+BFLOAT16_ISAS = ("AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "ALL", "DEFAULT")
 
 
 def native_bfloat16(cpu_info: Path = CPU_INFO) -> bool:
-    """Whether this machine's CPU computes bfloat16 natively (read from Linux's /proc/cpuinfo; elsewhere no)."""
+    """Whether this machine's CPU computes bfloat16 natively (read from Linux's /proc/cpuinfo; elsewhere no),
+    and TensorFlow's oneDNN kernels may use those instructions."""
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "DEFAULT").upper()
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0" or not isa.startswith(BFLOAT16_ISAS):
+        return False
     if platform.machine().lower() not in ("x86_64", "amd64") or not cpu_info.is_file():
         return False
     for line in cpu_info.read_text(errors="replace").splitlines():
