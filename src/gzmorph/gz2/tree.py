@@ -77,3 +77,23 @@ def sum_errors(votes: pd.DataFrame) -> pd.DataFrame:
             continue
         errors[f"Q{q.number}"] = (votes[q.columns].sum(axis=1) - question_total(votes, q)).abs()
     return pd.DataFrame(errors, index=votes.index)
+
+
+def answers_and_reach(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(answers, reach), each shaped like ``votes`` (rows by VOTE_COLUMNS): under each question's columns,
+    the share of its answers that chose each (0 where nobody reached it) and the fraction of volunteers who
+    reached it, both NaN in a row missing any of its columns.
+
+    The reach is the sum of the question's own columns rather than its parent column, so a table lacking
+    the parent (a catalogue asking only about bars) still gives shares, and a table already in conditional
+    form gives itself back with reach 1.
+    """
+    answers, reach = np.full(votes.shape, np.nan), np.full(votes.shape, np.nan)
+    for q in QUESTIONS:
+        span = slice(VOTE_COLUMNS.index(q.columns[0]), VOTE_COLUMNS.index(q.columns[-1]) + 1)
+        columns = votes[:, span].astype(float)
+        total = columns.sum(axis=1, keepdims=True)  # NaN wherever one of the columns is
+        shares = np.divide(columns, total, out=np.zeros_like(columns), where=total > 0)
+        answers[:, span] = np.where(np.isnan(total), np.nan, shares)
+        reach[:, span] = total
+    return answers, reach
