@@ -8,7 +8,7 @@ copied into the repository.
 
 Commit first: the card names the commit the models came from. Takes about half an hour on 2 CPU cores.
 The data default to $GZMORPH_REAL_DATA/kaggle (gzmorph.paths.real_gz2); --other (hart16 there) is another
-image release the released models are also scored on, for the card's limits.
+catalogue, which teaches the questions the first one lacks (data.more_sources) and is scored on its own test split.
 """
 from __future__ import annotations
 
@@ -29,10 +29,12 @@ import yaml
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
 from gzmorph.data.decoding import load_galaxy
 from gzmorph.data.files import kaggle_layout
+from gzmorph.data.labels import read_table
 from gzmorph.data.packed_splits import Split
 from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, real_data_parser, run, timed_stages
 from gzmorph.devtools.recipe import REAL_DATA
 from gzmorph.devtools.release import MAX_BYTES, too_big
+from gzmorph.gz2.tree import present_questions
 from gzmorph.models.card import model_card
 from gzmorph.models.familiarity import save_familiarity
 from gzmorph.models.files import ClassifierRecord
@@ -53,12 +55,22 @@ RELEASE = ModelsFolder.released()  # in this clone: models/released, which pypro
 METRIC_FILES = (CLASSIFIER_METRICS, CAPTIONER_METRICS, DATA_REPORT, SPLIT_REPORT)
 
 
-def train(data: Path, root: Path) -> dict[str, float]:
-    copy_project(root, {"data.raw_dir": str(data.resolve()), **REAL_DATA}, message="the release's copy")
+def train(data: Path, other: Path, root: Path) -> dict[str, float]:
+    """The pipeline on ``data``, with ``other`` teaching the questions ``data``'s table lacks."""
+    copy_project(root, {"data.raw_dir": str(data.resolve()), "data.more_sources": json.dumps(
+        [{"raw_dir": str(other.resolve()), "questions": lacking_questions(data, other)}]), **REAL_DATA},
+        message="the release's copy")
     return timed_stages(root)
 
 
-def copy_outputs(root: Path, release: ModelsFolder, data: Path) -> None:
+def lacking_questions(data: Path, other: Path) -> list[int]:
+    """The questions ``other``'s table has and ``data``'s lacks."""
+    solutions = Params().data.solutions
+    have = {q.number for q in present_questions(read_table(data / solutions).columns)}
+    return [q.number for q in present_questions(read_table(other / solutions).columns) if q.number not in have]
+
+
+def copy_outputs(root: Path, release: ModelsFolder, data: Path, other: Path) -> None:
     """The trained folder's models, metrics, GalaxyIDs and params, each named by what it is, not by where
     it lay on this machine."""
     trained = ModelsFolder(root / PIPELINE.root)
@@ -69,12 +81,15 @@ def copy_outputs(root: Path, release: ModelsFolder, data: Path) -> None:
     shutil.copytree(trained.captioner, release.captioner)
     record = release.record(ClassifierRecord, "")
     release.rewrite_record(replace(
-        record, trained_on=f"real GZ2: the Kaggle subset in {data.name}/ (models/released/{release.galaxy_ids.name})"))
+        record, trained_on=f"real GZ2: the Kaggle subset in {data.name}/, and questions "
+                           f"{', '.join(map(str, lacking_questions(data, other)))} from {other.name}/ "
+                           f"(models/released/{release.galaxy_ids.name})"))
     release.metrics.mkdir()
     for file in METRIC_FILES:
         shutil.copy(root / file, release.metrics / file.name)
     shutil.copy(root / SPLIT_TABLE, release.galaxy_ids)
-    set_params(release.params, {"data.raw_dir": data.name}, source=root / PARAMS)
+    more = [{"raw_dir": other.name, "questions": lacking_questions(data, other)}]
+    set_params(release.params, {"data.raw_dir": data.name, "data.more_sources": more}, source=root / PARAMS)
 
 
 def commit_state() -> str:
@@ -100,13 +115,6 @@ def cpu_name() -> str:
     name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
                 platform.processor())
     return name + (" (AVX512-BF16)" if "avx512_bf16" in info else "")
-
-
-def score_other(release: ModelsFolder, other: Path) -> None:
-    """The released models on another image release (all of its galaxies), as `gzmorph evaluate` scores them."""
-    command = ["evaluate", "--data", str(other), "--models", str(release.root),
-               "--output", str(release.other_release)]
-    run([sys.executable, "-m", "gzmorph", *command], REPO)  # a failure ends the script (exit_on_failure)
 
 
 def measure_familiarity(release: ModelsFolder, data: Path) -> None:
@@ -137,11 +145,10 @@ def main() -> None:
         root = args.keep or Path(tempfile.mkdtemp(prefix="gzmorph-release-"))
         root.mkdir(parents=True, exist_ok=True)
         commit = commit_state()
-        seconds = train(args.data, root)
-        copy_outputs(root, release, args.data)
+        seconds = train(args.data, args.other, root)
+        copy_outputs(root, release, args.data, args.other)
         facts = run_facts(root, args.data, commit, REAL_DATA, seconds)
         release.run.write_text(json.dumps(facts, indent=2) + "\n")
-        score_other(release, args.other)
         if not args.keep:
             shutil.rmtree(root)
     release.card.write_text(model_card(release))

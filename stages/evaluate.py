@@ -6,6 +6,7 @@ import pandas as pd
 import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
 from gzmorph.data.caption_files import load_references
 from gzmorph.data.packed_splits import load_split
+from gzmorph.data.sources import source_splits, sources_of
 from gzmorph.errors import cli
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.inference.evaluation import example_rows, examples_table, score_models
@@ -34,11 +35,20 @@ from gzmorph.threads import pin_threads
 def main():
     params = load_params()
     pin_threads(params.threads)
-    test, references = load_split(PROCESSED, "test"), load_references(CAPTIONS)
-    models = load_models(PIPELINE)
+    references, models = load_references(CAPTIONS), load_models(PIPELINE)
+    # The main source's test galaxies make the headline figures and the plots; each other source's are scored
+    # apart, on its own catalogue, under "sources".
+    tests = source_splits(load_split(PROCESSED, "test"), sources_of(params.data))
+    main_source, *more = tests
     # The class rule, caption templates and inference settings are the ones the models carry, as for gzmorph
     # evaluate and predict; params.yaml gives the seed and the evaluate section.
-    scores = score_models(models, test, references, models.settings(params))
+    settings = models.settings(params)
+    test = tests[main_source]
+    scores = score_models(models, test, references, settings)
+    for name in more:
+        other = score_models(models, tests[name], references, settings)
+        scores.classifier.setdefault("sources", {})[name] = other.classifier
+        scores.captioner.setdefault("sources", {})[name] = other.captioner
     # Written as JSON, not through DVCLive: a Live folder holds one metrics.json, so the two files named for
     # the models would become one, and every figure's name and path would change under `dvc metrics diff`.
     write_json(CLASSIFIER_METRICS, scores.classifier)

@@ -1,9 +1,8 @@
 """Stage split: clean labels + images -> stratified train/val/test, each packed into one image array."""
-from pathlib import Path
-
 import pandas as pd
 
 from gzmorph.data.packed_splits import SPLIT_NAMES
+from gzmorph.data.sources import image_dirs
 from gzmorph.data.splitting import assign_splits, pack_splits
 from gzmorph.errors import cli
 from gzmorph.io import write_json
@@ -17,9 +16,8 @@ def main():
     labels = pd.read_csv(LABELS)
     split = params.split
     assignment = assign_splits(labels, split.val_fraction, split.test_fraction, split.seed)
-    image_dir = Path(params.data.raw_dir) / params.data.images
-    kept, report = pack_splits(labels, assignment, image_dir, PROCESSED, params.image.crop, params.image.pixels,
-                               split.workers)
+    kept, report = pack_splits(labels, assignment, image_dirs(params.data), PROCESSED, params.image.crop,
+                               params.image.pixels, split.workers)
     for problem in report.pop("problems"):
         print(f"dropped: {problem}")
     kept.to_csv(SPLIT_TABLE, index=False)

@@ -14,6 +14,7 @@ import yaml
 from gzmorph.errors import GzmorphError
 from gzmorph.gz2.captions import CaptionConfig
 from gzmorph.gz2.rule import Rule
+from gzmorph.gz2.tree import QUESTIONS
 from gzmorph.paths import PARAMS, SAMPLE
 
 Positive = annotated_types.Gt(0)
@@ -21,11 +22,36 @@ OpenFraction = Annotated[float, annotated_types.Interval(gt=0.0, lt=1.0)]
 Fraction = Annotated[float, annotated_types.Interval(ge=0.0, lt=1.0)]
 
 
+Question = Annotated[int, annotated_types.Interval(ge=1, le=len(QUESTIONS))]
+
+
+@dataclass(frozen=True)
+class MoreSource:
+    """Another labelled folder in the main one's layout, which teaches the answers of ``questions`` only:
+    shares of each question's answers, so its catalogue's scale never reaches another question's columns
+    (gzmorph.data.sources)."""
+
+    raw_dir: str
+    questions: Annotated[tuple[Question, ...], annotated_types.MinLen(1)]
+
+    def __post_init__(self):
+        if len(set(self.questions)) != len(self.questions):
+            raise GzmorphError(f"data.more_sources: {self.raw_dir} names a question twice in {list(self.questions)}")
+
+
 @dataclass(frozen=True)
 class Data:
     raw_dir: str = str(SAMPLE)
     images: str = "images_training_rev1"
     solutions: str = "training_solutions_rev1.csv"
+    more_sources: tuple[MoreSource, ...] = ()
+
+    def __post_init__(self):
+        names = [Path(folder).name for folder in (self.raw_dir, *(s.raw_dir for s in self.more_sources))]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise GzmorphError(f"data.more_sources: two labelled folders are named {twice[0]!r}; a galaxy's source "
+                               "is its folder's name, so give each a folder of its own name")
 
 
 @dataclass(frozen=True)

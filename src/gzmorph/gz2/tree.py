@@ -42,6 +42,9 @@ QUESTIONS: tuple[Question, ...] = (
 VOTE_COLUMNS: list[str] = [c for q in QUESTIONS for c in q.columns]
 QUESTION_BY_NUMBER: dict[int, Question] = {q.number: q for q in QUESTIONS}
 ID_COLUMN = "GalaxyID"
+# Answer shares count where at least this share of volunteers reached the question: a share of a handful of
+# votes is noise (the per-question figures and their constant baseline).
+REACH_MIN = 0.3
 
 
 def question_of(column: str) -> Question:

@@ -19,7 +19,7 @@ from gzmorph.data.caption_files import references_for
 from gzmorph.data.files import kaggle_layout
 from gzmorph.data.labels import clean_labels, read_table, report_lines
 from gzmorph.data.packed_splits import Split, load_split
-from gzmorph.data.splitting import pack_split
+from gzmorph.data.splitting import image_files, pack_split
 from gzmorph.errors import GzmorphError
 from gzmorph.gz2.captions import CaptionConfig, as_sentence, stated_features, table_captions
 from gzmorph.gz2.rule import CLASSES
@@ -38,6 +38,7 @@ from gzmorph.inference.metrics import (
     variety,
     vote_rmse,
 )
+from gzmorph.inference.questions import question_metrics
 from gzmorph.models.forward import captions_from
 from gzmorph.models.loaded import Models, Predictions, predict_images
 from gzmorph.params import Params
@@ -63,17 +64,19 @@ def score_models(models: Models, split: Split, references: dict[str, list[str]],
     """The evaluate stage's metrics for ``split``, with ``params``' settings (``Models.settings``: the folder's)."""
     bootstrap = Bootstrap(params.evaluate.bootstrap, params.seed)
     predictions = predict_images(models, split.images, params)
-    clf_metrics = score_classifier(predictions, split, models.classifier.record.train_vote_means, bootstrap)
+    record = models.classifier.record
+    clf_metrics = score_classifier(predictions, split, record.train_vote_means, bootstrap, record.train_answer_means)
     cap_metrics, generated = score_captioner(models, predictions, split, references, params.build_captions,
                                              bootstrap)
     return Scores(clf_metrics, cap_metrics, predictions.classes, generated)
 
 
 def score_classifier(predictions: Predictions, split: Split, train_vote_means: list[float | None],
-                     bootstrap: Bootstrap) -> dict:
+                     bootstrap: Bootstrap, train_answer_means: list[float | None] | None = None) -> dict:
     """Classification and vote metrics of ``predictions`` on ``split``; ``ci95`` holds the headline figures'
-    intervals. The constant baseline predicts the training split's mean votes, kept in the model's record so
-    that any labelled folder can be scored the same way."""
+    intervals, ``questions`` each question's (gzmorph.inference.questions). The constant baseline predicts
+    the training split's mean votes and answer shares, kept in the model's record so that any labelled folder
+    can be scored the same way."""
     predicted, votes, true_votes = predictions.classes, predictions.votes, split.votes
     metrics = classification_metrics(split.classes, predicted)
     means = np.array(train_vote_means, dtype=float)  # NaN: a column training lacked
@@ -87,6 +90,8 @@ def score_classifier(predictions: Predictions, split: Split, train_vote_means: l
                 "vote_rmse": vote_rmse(votes[rows], true_votes[rows])}
 
     metrics.update(ci95=bootstrap_intervals(headline, len(predicted), *bootstrap), classes=classes)
+    metrics["questions"] = question_metrics(votes, true_votes, train_vote_means,
+                                            train_answer_means or [None] * len(VOTE_COLUMNS), *bootstrap)
     return metrics
 
 
@@ -193,7 +198,8 @@ def clean_folder_labels(table_file: Path, image_dir: Path, params: Params, repor
 
 def pack_folder(labels, image_dir: Path, work_dir: Path, models: Models, workers: int, report: Report) -> Split:
     """The folder packed as the split stage packs a split, then read back by load_split."""
-    _, packed = pack_split(labels, image_dir, work_dir, SPLIT_NAME, models.crop, models.pixels, workers)
+    files = image_files(labels, image_dir)
+    _, packed = pack_split(labels, files, work_dir, SPLIT_NAME, models.crop, models.pixels, workers)
     for _, problem in packed.problems:
         report(f"dropped: {problem}")
     if not packed.usable.any():

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gzmorph.gz2.tree import QUESTIONS, VOTE_COLUMNS, Question, answers_and_reach
+from gzmorph.gz2.tree import QUESTIONS, REACH_MIN, VOTE_COLUMNS, Question, answers_and_reach
 from gzmorph.inference.metrics import Figures, bootstrap_intervals
 
 YES_NO = (2, 3, 4, 6)  # two answers each: the majority is the yes or no a catalogue would record
@@ -42,7 +42,7 @@ def column_indices(question: Question) -> list[int]:
     return [VOTE_COLUMNS.index(c) for c in question.columns]
 
 
-def answer_means(votes: np.ndarray, reach_min: float = 0.3) -> list[float | None]:
+def answer_means(votes: np.ndarray, reach_min: float = REACH_MIN) -> list[float | None]:
     """Per vote column, the mean conditional share over the galaxies that know its question and reached it
     by at least ``reach_min`` (None where none did): the share baseline, kept in the model's record."""
     answers, reach = answers_and_reach(votes)
@@ -122,7 +122,7 @@ def question_figures(question: Question, products: Pair, answers: Pair, column_c
 
 def question_metrics(predicted: np.ndarray, true: np.ndarray, column_constant: Sequence[float | None],
                      answer_constant: Sequence[float | None], resamples: int, seed: int,
-                     reach_min: float = 0.3) -> dict:
+                     reach_min: float = REACH_MIN) -> dict:
     """{question key: figures} for each question some row of ``true`` knows (NaN marks an unknown column).
 
     ``predicted`` are the model's product columns, ``true`` the table's; the constants are per column the

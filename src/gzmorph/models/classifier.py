@@ -10,7 +10,7 @@ import pandas as pd
 from keras import layers, ops
 
 from gzmorph.gz2.rule import CLASSES, Rule, classify
-from gzmorph.gz2.tree import QUESTIONS, VOTE_COLUMNS
+from gzmorph.gz2.tree import QUESTIONS, VOTE_COLUMNS, question_of
 from gzmorph.models.encoders import FEATURES, encoder_features, precision_policy
 
 CLASS_OUTPUT, VOTES_OUTPUT = "class", "votes"
@@ -46,6 +46,33 @@ def masked_mse(y_true, y_pred):
     return ops.sum(ops.square(error), axis=-1) / count
 
 
+# 1 where two vote columns answer the same question: votes @ SAME_QUESTION gives each column its question's sum.
+SAME_QUESTION = np.array([[float(question_of(a) == question_of(b)) for b in VOTE_COLUMNS] for a in VOTE_COLUMNS],
+                         np.float32)
+
+
+@keras.saving.register_keras_serializable(package="gzmorph")
+def taught_votes_loss(y_true, y_pred):
+    """``masked_mse`` over the product columns, plus each taught answer share's squared error weighted by its
+    question's reach, over the number of known terms. ``y_true`` is (products | answers | reach) side by side
+    (gzmorph.data.sources.Taught), NaN where not taught.
+
+    A predicted share is a column over its question's predicted sum, which is the question's own softmax: its
+    gradient never reaches the parent columns, so another catalogue's scale stays out of them."""
+    n = len(VOTE_COLUMNS)
+    products, answers, reach = y_true[:, :n], y_true[:, n:2 * n], y_true[:, 2 * n:]
+    totals = ops.matmul(y_pred, ops.convert_to_tensor(SAME_QUESTION, dtype=y_pred.dtype))
+    shares = y_pred / ops.maximum(totals, 1e-7)
+    known_products, known_answers = ops.logical_not(ops.isnan(products)), ops.logical_not(ops.isnan(answers))
+    product_error = ops.where(known_products, products - y_pred, 0.0)
+    answer_error = ops.where(known_answers, answers - shares, 0.0)
+    weight = ops.where(known_answers, reach, 0.0)
+    count = ops.sum(ops.cast(known_products, y_pred.dtype), axis=-1) + ops.sum(
+        ops.cast(known_answers, y_pred.dtype), axis=-1)
+    squares = ops.sum(ops.square(product_error), axis=-1) + ops.sum(weight * ops.square(answer_error), axis=-1)
+    return squares / ops.maximum(count, 1.0)
+
+
 def build_classifier(pixels: int, backbone: str, width: int, dropout: float, weights: str,
                      precision: str) -> keras.Model:
     """``precision`` applies to the encoder, where the time goes; the heads stay float32, so the
@@ -61,12 +88,15 @@ def build_classifier(pixels: int, backbone: str, width: int, dropout: float, wei
     return keras.Model(images, {CLASS_OUTPUT: class_probs, VOTES_OUTPUT: votes}, name="classifier")
 
 
-def compile_classifier(model: keras.Model, learning_rate, vote_loss_weight: float, ema_momentum: float) -> None:
+def compile_classifier(model: keras.Model, learning_rate, vote_loss_weight: float, ema_momentum: float,
+                       answers: bool = False) -> None:
     """``ema_momentum`` above 0 makes the optimizer keep an exponential moving average of the weights,
-    which ``fit`` writes into the model at the end (see ``gzmorph.training.classifier.fit_classifier``)."""
+    which ``fit`` writes into the model at the end (see ``gzmorph.training.classifier.fit_classifier``).
+    ``answers``: the vote targets carry other sources' answer shares (``taught_votes_loss``)."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, use_ema=ema_momentum > 0, ema_momentum=ema_momentum),
-        loss={CLASS_OUTPUT: "sparse_categorical_crossentropy", VOTES_OUTPUT: masked_mse},
+        loss={CLASS_OUTPUT: "sparse_categorical_crossentropy",
+              VOTES_OUTPUT: taught_votes_loss if answers else masked_mse},
         loss_weights={CLASS_OUTPUT: 1.0, VOTES_OUTPUT: vote_loss_weight},
         metrics={CLASS_OUTPUT: "accuracy"},
     )

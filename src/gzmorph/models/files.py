@@ -36,6 +36,8 @@ class ClassifierRecord:
     synthetic: bool  # learnt from the embedded synthetic sample: its answers mean nothing for real galaxies
     rule: Rule  # clean_labels.rule, which the decision was tuned with: class_from votes applies it
     tta: bool  # inference.tta, which the decision was tuned with: the folder's default
+    # The answer shares' constant baseline (gzmorph.inference.questions); None in models made before it was kept.
+    train_answer_means: list[float | None] | None = None
 
 
 @dataclass(frozen=True)

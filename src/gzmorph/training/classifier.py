@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -12,7 +13,9 @@ from sklearn.metrics import f1_score
 from sklearn.utils.class_weight import compute_sample_weight
 
 from gzmorph.data.packed_splits import Split
+from gzmorph.data.sources import ONE_SOURCE, Source, Taught, answers_taught, source_splits, sources_of, taught
 from gzmorph.gz2.rule import CLASSES, Rule
+from gzmorph.inference.questions import answer_means
 from gzmorph.models.classifier import (
     CLASS_OUTPUT,
     VOTES_OUTPUT,
@@ -36,8 +39,22 @@ from gzmorph.training.seeding import SeedEachEpoch, seed_everything
 from gzmorph.training.warm_start import start_from
 
 
-def targets(split: Split) -> dict:
-    return {CLASS_OUTPUT: split.classes, VOTES_OUTPUT: split.votes}
+def targets(split: Split, sources: Sequence[Source]) -> dict:
+    """The class and vote targets as ``sources`` teach them: with one source, its vote columns; with more,
+    (products | answer shares | reach) side by side, for ``taught_votes_loss``."""
+    if not answers_taught(sources):
+        return {CLASS_OUTPUT: split.classes, VOTES_OUTPUT: split.votes}
+    t = taught(split.table, split.votes, sources)
+    return {CLASS_OUTPUT: split.classes, VOTES_OUTPUT: np.concatenate([t.products, t.answers, t.reach], axis=1)}
+
+
+def sample_weights(split: Split, sources: Sequence[Source], balance: bool) -> dict:
+    """The class loss of the main source's galaxies only (another catalogue's rule labels are on its scale),
+    classes balanced among them if asked; the vote loss of every galaxy."""
+    learnt = taught(split.table, split.votes, sources).classes
+    weights = np.zeros(len(learnt), np.float32)
+    weights[learnt] = class_sample_weights(split.classes[learnt], balance)
+    return {CLASS_OUTPUT: weights, VOTES_OUTPUT: np.ones(len(learnt), np.float32)}
 
 
 def class_sample_weights(classes: np.ndarray, balance: bool) -> np.ndarray:
@@ -50,13 +67,16 @@ def class_sample_weights(classes: np.ndarray, balance: bool) -> np.ndarray:
 def train_classifier(train: Split, val: Split, params: Params, curves: Path) -> Trained:
     """The fitted classifier with the record it is saved with: the class decision chosen on ``val`` and the
     rule and TTA it was chosen with, the constant baseline, the images it takes and the data it learnt from."""
-    model, _ = fit_classifier(train, val, params.train_classifier, params.seed, curves)
+    sources = sources_of(params.data)
+    model, _ = fit_classifier(train, val, params.train_classifier, params.seed, curves, sources)
     rule, tta = params.clean_labels.rule, params.inference.tta
-    choice = choose_class_source(model, val, rule, tta)
+    choice = choose_class_source(model, source_splits(val, sources)[sources[0].name], rule, tta)
+    learnt = taught(train.table, train.votes, sources)
     return Trained(model, ClassifierRecord(
-        choice.decision, choice.val_scores, train_vote_means(train),
+        choice.decision, choice.val_scores, column_means(learnt.products),
         pixels=model.input.shape[1], crop=params.image.crop,  # the packed arrays' size, which the split stage took
-        trained_on=params.data.raw_dir, synthetic=is_sample(params.data.raw_dir), rule=rule, tta=tta))
+        trained_on=", ".join([params.data.raw_dir, *(s.raw_dir for s in params.data.more_sources)]),
+        synthetic=is_sample(params.data.raw_dir), rule=rule, tta=tta, train_answer_means=answer_share_means(learnt)))
 
 
 def familiarity_of(model: keras.Model, train: Split, val: Split) -> Familiarity:
@@ -75,7 +95,8 @@ def with_augmentation(model: keras.Model, params: ClassifierParams, seed: int) -
     return keras.Model(images, model(augmented), name="classifier_with_augmentation")
 
 
-def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int, curves: Path):
+def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int, curves: Path,
+                   sources: Sequence[Source] = ONE_SOURCE):
     """Train on ``train`` for ``params.epochs`` and keep the last epoch's weights; ``val`` is scored each
     epoch for the curves only. Returns the (unaugmented) model and its history.
 
@@ -89,9 +110,9 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
     batch_size = global_batch_size(params.batch_size, strategy)  # params.batch_size is per replica
     seed_everything(seed)
     pixels = train.images.shape[1]  # the split stage's image.pixels
-    weights = {CLASS_OUTPUT: class_sample_weights(train.classes, params.balance_classes),
-               VOTES_OUTPUT: np.ones(len(train.classes), np.float32)}
-    batches = batches_for(params.strategy, train.images, targets(train), batch_size, seed=seed, weights=weights)
+    weights = sample_weights(train, sources, params.balance_classes)
+    batches = batches_for(params.strategy, train.images, targets(train, sources), batch_size, seed=seed,
+                          weights=weights)
     with strategy.scope():  # the variables made here (weights, optimizer, metrics) live on every replica
         model = build_classifier(pixels, params.backbone, params.width, params.dropout, params.weights,
                                  params.precision)
@@ -99,11 +120,12 @@ def fit_classifier(train: Split, val: Split, params: ClassifierParams, seed: int
             start_from(model, params.init, params.freeze_encoder)
         trainer = with_augmentation(model, params, seed)
         compile_classifier(trainer, cosine_schedule(params.learning_rate, params.epochs * len(batches)),
-                           params.vote_loss_weight, params.ema_momentum)
+                           params.vote_loss_weight, params.ema_momentum, answers_taught(sources))
     backup = backup_and_restore(params.checkpoint_dir, strategy, params, seed, train.ids.tobytes(), val.ids.tobytes())
     history = trainer.fit(
         batches,
-        validation_data=batches_for(params.strategy, val.images, targets(val), batch_size),
+        validation_data=batches_for(params.strategy, val.images, targets(val, sources), batch_size,
+                                    weights=sample_weights(val, sources, balance=False)),
         epochs=params.epochs,
         shuffle=False,  # the batches order themselves (SeedEachEpoch); Keras would reorder them by Python's random
         callbacks=[
@@ -175,7 +197,14 @@ def choose_class_source(model: keras.Model, val: Split, rule: Rule, tta: bool) -
     return ClassSourceChoice(candidates[best], {name: round(score, 4) for name, score in scores.items()})
 
 
-def train_vote_means(train: Split) -> list[float | None]:
-    """The training split's mean of each vote column (None where the table lacks it): the constant baseline."""
-    means = pd.DataFrame(train.votes).mean()  # pandas skips NaN quietly
+def column_means(votes: np.ndarray) -> list[float | None]:
+    """The mean of each vote column over the galaxies that teach it (None where none does): the constant
+    baseline of the vote columns."""
+    means = pd.DataFrame(votes).mean()  # pandas skips NaN quietly
     return [None if np.isnan(m) else round(float(m), 6) for m in means]
+
+
+def answer_share_means(learnt: Taught) -> list[float | None]:
+    """The constant baseline of the answer shares over the galaxies that teach them: the main source's from
+    its products, the other sources' shares as products of a question reached by their reach."""
+    return answer_means(np.where(np.isnan(learnt.products), learnt.answers * learnt.reach, learnt.products))
