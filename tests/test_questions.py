@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from gzmorph.gz2.tree import QUESTION_BY_NUMBER, QUESTIONS, VOTE_COLUMNS, answers_and_reach
-from gzmorph.inference.questions import answer_means, question_metrics
+from gzmorph.gz2.tree import QUESTION_BY_NUMBER, QUESTIONS, VOTE_COLUMNS, answer_means, answers_and_reach
+from gzmorph.inference.questions import question_metrics
 
 KAGGLE_SUBSET = (1, 2, 6, 7, 8)  # the 17 columns of Kaggle's table
 

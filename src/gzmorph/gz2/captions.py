@@ -69,11 +69,14 @@ class CaptionConfig:
         gave it (0.5: a strict majority).
     odd_min: Class6.1 ("something odd") needed before any odd feature (question 8) is stated.
     phrasings: reference phrasings per galaxy, 1 to 3; the first is canonical.
+    complete: the training and validation galaxies' references fill the questions their catalogue lacks from
+        the classifier's answers, where another source taught it them (gzmorph.training.completion).
     """
 
     confident: float = 0.5
     odd_min: float = 0.4
     phrasings: int = 3
+    complete: bool = True
 
     def __post_init__(self):
         for name in ("confident", "odd_min"):

@@ -100,3 +100,33 @@ def answers_and_reach(votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         answers[:, span] = np.where(np.isnan(total), np.nan, shares)
         reach[:, span] = total
     return answers, reach
+
+
+def completed(votes: np.ndarray, predicted: np.ndarray) -> tuple[np.ndarray, list[list[int]]]:
+    """``votes`` (rows by VOTE_COLUMNS, NaN where a table lacks a column) with each question a row lacks
+    filled in from ``predicted``'s shares of its answers, times the row's own (or filled) parent column; and
+    per row, the numbers of the questions filled, so that what came from a model can be told apart. A question
+    ``predicted`` leaves NaN (one the model never learnt) stays unknown.
+
+    Shares rather than ``predicted``'s columns, so the row's own answers higher up the tree keep their say:
+    a galaxy its volunteers found smooth gets no bar, whatever the model thought of its disk."""
+    filled = votes.astype(float).copy()
+    shares, _ = answers_and_reach(predicted)
+    questions: list[list[int]] = [[] for _ in range(len(votes))]
+    for question in QUESTIONS:  # parents before children
+        span = [VOTE_COLUMNS.index(c) for c in question.columns]
+        lacking = np.isnan(filled[:, span]).all(axis=1) & ~np.isnan(shares[:, span]).any(axis=1)
+        parent = 1.0 if question.parent is None else filled[:, VOTE_COLUMNS.index(question.parent)][:, None]
+        filled[np.ix_(lacking, span)] = (shares[:, span] * parent)[lacking]
+        for row in np.flatnonzero(lacking):
+            questions[row].append(question.number)
+    return filled, questions
+
+
+def answer_means(votes: np.ndarray, reach_min: float = REACH_MIN) -> list[float | None]:
+    """Per vote column, the mean conditional share over the galaxies that know its question and reached it
+    by at least ``reach_min`` (None where none did): the share baseline, kept in the model's record."""
+    answers, reach = answers_and_reach(votes)
+    counted = reach >= reach_min
+    return [round(float(answers[counted[:, c], c].mean()), 6) if counted[:, c].any() else None
+            for c in range(len(VOTE_COLUMNS))]

@@ -42,15 +42,6 @@ def column_indices(question: Question) -> list[int]:
     return [VOTE_COLUMNS.index(c) for c in question.columns]
 
 
-def answer_means(votes: np.ndarray, reach_min: float = REACH_MIN) -> list[float | None]:
-    """Per vote column, the mean conditional share over the galaxies that know its question and reached it
-    by at least ``reach_min`` (None where none did): the share baseline, kept in the model's record."""
-    answers, reach = answers_and_reach(votes)
-    counted = reach >= reach_min
-    return [round(float(answers[counted[:, c], c].mean()), 6) if counted[:, c].any() else None
-            for c in range(len(VOTE_COLUMNS))]
-
-
 def constants_of(values: Sequence[float | None], columns: list[int]) -> np.ndarray | None:
     """The question's constants, or None where training lacked one (None, or NaN once read into an array)."""
     picked = [values[c] for c in columns]
@@ -126,7 +117,7 @@ def question_metrics(predicted: np.ndarray, true: np.ndarray, column_constant: S
     """{question key: figures} for each question some row of ``true`` knows (NaN marks an unknown column).
 
     ``predicted`` are the model's product columns, ``true`` the table's; the constants are per column the
-    training split's mean products and mean shares (``answer_means``), None where training lacked a column,
+    training split's mean products and mean shares (``gz2.tree.answer_means``), None where training lacked a column,
     which drops the baseline figure it would give.
     """
     if predicted.shape != true.shape:

@@ -49,7 +49,7 @@ fine-tuning (`train_classifier.init: models/released`).
 
 
 def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, run: dict | None) -> str:
-    columns = record.decision.vote_columns
+    columns = record.learnt_columns
     lines = [f"- **Data:** {record.trained_on}" + (" (the embedded synthetic sample: its answers mean nothing "
                                                    "for real galaxies)" if record.synthetic else "") + "."]
     if "data_report" in metrics:
@@ -143,7 +143,7 @@ Per-class figures: `{per_class(folder)}`; the class decision: `{decision}`
 
 
 def limits(folder: ModelsFolder, record: ClassifierRecord, metrics: dict) -> str:
-    columns = record.decision.vote_columns
+    columns = record.learnt_columns
     lines = []
     if len(columns) < 37:
         lines.append(f"- It predicts all 37 vote fractions, but learnt only the {len(columns)} columns above; the "

@@ -38,6 +38,13 @@ class ClassifierRecord:
     tta: bool  # inference.tta, which the decision was tuned with: the folder's default
     # The answer shares' constant baseline (gzmorph.inference.questions); None in models made before it was kept.
     train_answer_means: list[float | None] | None = None
+    # The vote columns some source taught it, which its tables give; None: the decision's (models made before).
+    answered_columns: list[str] | None = None
+
+    @property
+    def learnt_columns(self) -> list[str]:
+        """The vote columns it learnt, which its predictions give."""
+        return self.answered_columns or self.decision.vote_columns
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class Models:
 
     @property
     def vote_columns(self) -> list[str]:
-        return self.classifier.record.decision.vote_columns
+        return self.classifier.record.learnt_columns
 
     @property
     def provenance(self) -> dict[str, str | None]:

@@ -15,7 +15,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from gzmorph.data.packed_splits import Split
 from gzmorph.data.sources import ONE_SOURCE, Source, Taught, answers_taught, source_splits, sources_of, taught
 from gzmorph.gz2.rule import CLASSES, Rule
-from gzmorph.inference.questions import answer_means
+from gzmorph.gz2.tree import VOTE_COLUMNS, answer_means
 from gzmorph.models.classifier import (
     CLASS_OUTPUT,
     VOTES_OUTPUT,
@@ -76,7 +76,8 @@ def train_classifier(train: Split, val: Split, params: Params, curves: Path) -> 
         choice.decision, choice.val_scores, column_means(learnt.products),
         pixels=model.input.shape[1], crop=params.image.crop,  # the packed arrays' size, which the split stage took
         trained_on=", ".join([params.data.raw_dir, *(s.raw_dir for s in params.data.more_sources)]),
-        synthetic=is_sample(params.data.raw_dir), rule=rule, tta=tta, train_answer_means=answer_share_means(learnt)))
+        synthetic=is_sample(params.data.raw_dir), rule=rule, tta=tta, train_answer_means=answer_share_means(learnt),
+        answered_columns=answered_columns(learnt)))
 
 
 def familiarity_of(model: keras.Model, train: Split, val: Split) -> Familiarity:
@@ -202,6 +203,12 @@ def column_means(votes: np.ndarray) -> list[float | None]:
     baseline of the vote columns."""
     means = pd.DataFrame(votes).mean()  # pandas skips NaN quietly
     return [None if np.isnan(m) else round(float(m), 6) for m in means]
+
+
+def answered_columns(learnt: Taught) -> list[str]:
+    """The vote columns some training galaxy teaches, as a product or as a share."""
+    known = ~(np.isnan(learnt.products) & np.isnan(learnt.answers))
+    return [column for column, any_known in zip(VOTE_COLUMNS, known.any(axis=0)) if any_known]
 
 
 def answer_share_means(learnt: Taught) -> list[float | None]:
