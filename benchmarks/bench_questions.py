@@ -9,7 +9,9 @@ constant and a ridge probe on the earlier encoder's embeddings; with --captions,
 that learnt only the 17 Kaggle columns), taken out of git into a temporary folder. --after: default
 models/released as it is in this working tree. hart16 (--other) is split by the pipeline's own rule:
 clean_labels and split run by DVC on hart16 alone, with the committed params, in a temporary copy of the
-project (gzmorph.devtools.project.packed_splits), which gives the train/val/test a release trained on.
+project (gzmorph.devtools.project.packed_splits), which gives the train/val/test a release trained on; a
+folder's galaxy_ids.csv with a source column is checked against it (how many hart16 galaxies it puts in
+another split).
 
 Each folder predicts the 37 vote columns of the test galaxies through the one forward pass (gzmorph.models.
 loaded.predict_images), in float32, with the folder's own settings as gzmorph evaluate scores: its crop and
@@ -171,6 +173,8 @@ def questions(args: argparse.Namespace, named: dict[str, tuple[Path, str]], para
     splits = packed_splits(args.other.resolve(), scratch / "project")
     train, test = splits["train"], splits["test"]
     print(f"hart16 galaxies: train {len(train.table)}, val {len(splits['val'].table)}, test {len(test.table)}")
+    for name, (folder, _) in named.items():
+        print(f"{name}'s {IDS}: {same_split(folder / IDS, splits, args.other.name)}")
     images, packed = args.other / params.data.images, (params.image.crop, params.image.pixels)
     folders = {name: load_models(ModelsFolder(folder), captions=False) for name, (folder, _) in named.items()}
     answered = {name: forward(models, model_ready(models, test, packed, images), embeddings=True)
@@ -228,6 +232,17 @@ def questions(args: argparse.Namespace, named: dict[str, tuple[Path, str]], para
     print("| predictor | RMSE | after minus it |\n| --- | --- | --- |")
     for name in products:
         print(f"| {name} | {figures[name]} | {figures.get(f'after - {name}', '-')} |")
+
+
+def same_split(ids_file: Path, splits: dict[str, Split], source: str) -> str:
+    """Whether a folder's galaxy_ids.csv puts the galaxies of ``source`` in the splits made here."""
+    ids = pd.read_csv(ids_file)
+    if "source" not in ids.columns:
+        return "no source column (the folder learnt from one catalogue)"
+    listed = ids[ids["source"].astype(str).str.lower() == source.lower()].set_index(ID_COLUMN)["split"]
+    here = pd.Series({g: name for name, split in splits.items() for g in split.ids})
+    differ = int((listed != here.reindex(listed.index)).sum())
+    return f"{len(listed)} {source} galaxies, {differ} of them in another split than here"
 
 
 def token_form(sentence: str) -> str:
