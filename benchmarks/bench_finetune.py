@@ -21,14 +21,14 @@ import yaml
 from sklearn.model_selection import train_test_split
 
 import gzmorph.quiet_tensorflow  # noqa: F401  (first: TensorFlow loads without its start-up lines)
-from gzmorph.data.packed_splits import Split, load_split
-from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, timed_stages
+from gzmorph.data.packed_splits import Split
+from gzmorph.devtools.project import REPO, exit_on_failure, packed_splits
 from gzmorph.devtools.recipe import REAL_DATA
 from gzmorph.inference.evaluation import Bootstrap, score_classifier
 from gzmorph.models.folder import ModelsFolder
 from gzmorph.models.loaded import Models, predict_images
 from gzmorph.params import Data, Params, load_params
-from gzmorph.paths import PROCESSED, real_gz2
+from gzmorph.paths import real_gz2
 from gzmorph.threads import pin_threads
 from gzmorph.training.classifier import train_classifier
 
@@ -38,14 +38,6 @@ from gzmorph.training.classifier import train_classifier
 SCRATCH = {key.removeprefix("train_classifier."): yaml.safe_load(value) for key, value in REAL_DATA.items()}
 FINE_TUNED = {"init": str(ModelsFolder.released().root), "learning_rate": 0.0005, "epochs": 30}
 HEADLINE = ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")
-
-
-def packed_splits(data: Path, root: Path) -> dict[str, Split]:
-    """clean_labels and split on ``data`` with the committed params, by DVC in a copy of the project."""
-    root.mkdir(parents=True)
-    copy_project(root, {"data.raw_dir": str(data.resolve())}, message="the benchmark's copy")
-    timed_stages(root, ("clean_labels", "split"))
-    return {name: load_split(root / PROCESSED, name) for name in ("train", "val", "test")}
 
 
 def share_of(split: Split, fraction: float, seed: int) -> Split:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from gzmorph.data.packed_splits import SPLIT_NAMES, Split, load_split
 from gzmorph.params import set_params
-from gzmorph.paths import real_gz2
+from gzmorph.paths import PROCESSED, real_gz2
 
 REPO = Path(__file__).resolve().parents[3]  # src/gzmorph/devtools/project.py
 # What a copy of the pipeline needs; what the data stages read comes from params.yaml's data.raw_dir.
@@ -106,3 +107,13 @@ def timed_stages(root: Path, names: Iterable[str] | None = None) -> dict[str, fl
         run(["dvc", "repro", "--single-item", stage], root)
         seconds[stage] = time.perf_counter() - start
     return seconds
+
+
+def packed_splits(data: Path, root: Path) -> dict[str, Split]:
+    """clean_labels and split on the folder ``data`` (Kaggle's layout) with the committed params, by DVC in a
+    copy of the project made at ``root`` (which must not exist): the train, val and test splits the pipeline
+    makes of those galaxies, packed. Benchmarks that train or score on another catalogue share it."""
+    root.mkdir(parents=True)
+    copy_project(root, {"data.raw_dir": str(data.resolve())}, message="the benchmark's copy")
+    timed_stages(root, ("clean_labels", "split"))
+    return {name: load_split(root / PROCESSED, name) for name in SPLIT_NAMES}
