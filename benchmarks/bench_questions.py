@@ -8,8 +8,9 @@ constant and a ridge probe on the earlier encoder's embeddings; with --captions,
 --before: a models folder; by default models/released as committed at --before-rev (940a65e, the release
 that learnt only the 17 Kaggle columns), taken out of git into a temporary folder. --after: default
 models/released as it is in this working tree. hart16 (--other) is split by the pipeline's own rule:
-clean_labels and split run by DVC on hart16 alone, with the committed params, in a temporary copy of the
-project (gzmorph.devtools.project.packed_splits), which gives the train/val/test a release trained on; a
+clean_labels and split run by DVC on Kaggle with hart16 beside it, as the release trains, with the committed
+params, in a temporary copy of the project (gzmorph.devtools.project.packed_splits), which gives hart16's
+train/val/test a release trained on; a
 folder's galaxy_ids.csv with a source column is checked against it (how many hart16 galaxies it puts in
 another split).
 
@@ -62,7 +63,7 @@ from gzmorph.data.packed_splits import Split
 from gzmorph.devtools.project import REPO, exit_on_failure, packed_splits, real_data_parser, run
 from gzmorph.gz2.captions import CLAUSE_SEPARATOR, implied_class, parse_features
 from gzmorph.gz2.rule import CLASSES
-from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, QUESTIONS, VOTE_COLUMNS, answers_and_reach
+from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, QUESTIONS, REACH_MIN, VOTE_COLUMNS, answers_and_reach
 from gzmorph.inference.metrics import bootstrap_intervals, variety
 from gzmorph.inference.table import CAPTION_COLUMN, CLASS_COLUMN
 from gzmorph.models.folder import IDS, ModelsFolder
@@ -74,7 +75,6 @@ from gzmorph.threads import pin_threads
 RELEASED = MODELS / "released"
 QUESTIONS_LEARNT = (3, 4, 5, 9, 10, 11)  # what the Kaggle subset lacks
 PATH_ABOVE = (1, 2)  # the questions above them, which the probe's own products need
-REACH_MIN = 0.3
 ALPHAS = np.logspace(-2, 4, 13)
 RESAMPLES, SEED = 1000, 0
 PRODUCT_COLUMNS = [c for n in QUESTIONS_LEARNT for c in QUESTION_BY_NUMBER[n].columns]
@@ -170,7 +170,7 @@ def cells(errors: dict[str, np.ndarray], against: tuple[str, ...], counts: np.nd
 
 
 def questions(args: argparse.Namespace, named: dict[str, tuple[Path, str]], params: Params, scratch: Path) -> None:
-    splits = packed_splits(args.other.resolve(), scratch / "project")
+    splits = packed_splits(args.other.resolve(), scratch / "project", beside=args.data.resolve())
     train, test = splits["train"], splits["test"]
     print(f"hart16 galaxies: train {len(train.table)}, val {len(splits['val'].table)}, test {len(test.table)}")
     for name, (folder, _) in named.items():

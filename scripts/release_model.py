@@ -29,12 +29,18 @@ import yaml
 import gzmorph.quiet_tensorflow  # noqa: F401, I001  (first: TensorFlow loads without its start-up lines)
 from gzmorph.data.decoding import load_galaxy
 from gzmorph.data.files import kaggle_layout
-from gzmorph.data.labels import read_table
 from gzmorph.data.packed_splits import Split
-from gzmorph.devtools.project import REPO, copy_project, exit_on_failure, real_data_parser, run, timed_stages
+from gzmorph.devtools.project import (
+    REPO,
+    copy_project,
+    exit_on_failure,
+    lacking_questions,
+    real_data_parser,
+    run,
+    timed_stages,
+)
 from gzmorph.devtools.recipe import REAL_DATA
 from gzmorph.devtools.release import MAX_BYTES, too_big
-from gzmorph.gz2.tree import present_questions
 from gzmorph.models.card import model_card
 from gzmorph.models.familiarity import save_familiarity
 from gzmorph.models.files import ClassifierRecord
@@ -61,13 +67,6 @@ def train(data: Path, other: Path, root: Path) -> dict[str, float]:
         [{"raw_dir": str(other.resolve()), "questions": lacking_questions(data, other)}]), **REAL_DATA},
         message="the release's copy")
     return timed_stages(root)
-
-
-def lacking_questions(data: Path, other: Path) -> list[int]:
-    """The questions ``other``'s table has and ``data``'s lacks."""
-    solutions = Params().data.solutions
-    have = {q.number for q in present_questions(read_table(data / solutions).columns)}
-    return [q.number for q in present_questions(read_table(other / solutions).columns) if q.number not in have]
 
 
 def copy_outputs(root: Path, release: ModelsFolder, data: Path, other: Path) -> None:

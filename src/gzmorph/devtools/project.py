@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -12,9 +13,12 @@ from pathlib import Path
 
 import yaml
 
+from gzmorph.data.labels import read_table
 from gzmorph.data.packed_splits import SPLIT_NAMES, Split, load_split
-from gzmorph.params import set_params
-from gzmorph.paths import PROCESSED, real_gz2
+from gzmorph.data.sources import source_splits, sources_of
+from gzmorph.gz2.tree import present_questions
+from gzmorph.params import Params, load_params, set_params
+from gzmorph.paths import PARAMS, PROCESSED, real_gz2
 
 REPO = Path(__file__).resolve().parents[3]  # src/gzmorph/devtools/project.py
 # What a copy of the pipeline needs; what the data stages read comes from params.yaml's data.raw_dir.
@@ -109,11 +113,27 @@ def timed_stages(root: Path, names: Iterable[str] | None = None) -> dict[str, fl
     return seconds
 
 
-def packed_splits(data: Path, root: Path) -> dict[str, Split]:
+def packed_splits(data: Path, root: Path, beside: Path | None = None) -> dict[str, Split]:
     """clean_labels and split on the folder ``data`` (Kaggle's layout) with the committed params, by DVC in a
     copy of the project made at ``root`` (which must not exist): the train, val and test splits the pipeline
-    makes of those galaxies, packed. Benchmarks that train or score on another catalogue share it."""
+    makes of those galaxies, packed. Benchmarks that train or score on another catalogue share it.
+
+    ``beside``: ``data`` split as another source beside that main one, as the release splits hart16 beside
+    Kaggle (a galaxy whose GalaxyID the main source has is left out, which moves others between splits)."""
     root.mkdir(parents=True)
-    copy_project(root, {"data.raw_dir": str(data.resolve())}, message="the benchmark's copy")
+    changes = {"data.raw_dir": str(data.resolve())}
+    if beside is not None:
+        more = [{"raw_dir": str(data.resolve()), "questions": lacking_questions(beside, data)}]
+        changes = {"data.raw_dir": str(beside.resolve()), "data.more_sources": json.dumps(more)}
+    copy_project(root, changes, message="the benchmark's copy")
     timed_stages(root, ("clean_labels", "split"))
-    return {name: load_split(root / PROCESSED, name) for name in SPLIT_NAMES}
+    params = load_params(root / PARAMS)
+    return {name: source_splits(load_split(root / PROCESSED, name), sources_of(params.data))[data.name]
+            for name in SPLIT_NAMES}
+
+
+def lacking_questions(data: Path, other: Path) -> list[int]:
+    """The questions ``other``'s table has and ``data``'s lacks: what ``other`` teaches beside ``data``."""
+    solutions = Params().data.solutions
+    have = {q.number for q in present_questions(read_table(data / solutions).columns)}
+    return [q.number for q in present_questions(read_table(other / solutions).columns) if q.number not in have]
