@@ -61,10 +61,10 @@ import gzmorph.quiet_tensorflow  # noqa: F401, I001  (before TensorFlow loads: w
 from gzmorph.data.decoding import load_galaxy
 from gzmorph.data.packed_splits import Split
 from gzmorph.devtools.project import REPO, exit_on_failure, packed_splits, real_data_parser, run
-from gzmorph.gz2.captions import CLAUSE_SEPARATOR, implied_class, parse_features
+from gzmorph.gz2.captions import CLAUSE_SEPARATOR, FINE_FEATURES, implied_class
 from gzmorph.gz2.rule import CLASSES
 from gzmorph.gz2.tree import ID_COLUMN, QUESTION_BY_NUMBER, QUESTIONS, REACH_MIN, VOTE_COLUMNS, answers_and_reach
-from gzmorph.inference.metrics import bootstrap_intervals, variety
+from gzmorph.inference.metrics import bootstrap_intervals, fine_feature_shares, headline_classification, variety
 from gzmorph.inference.table import CAPTION_COLUMN, CLASS_COLUMN
 from gzmorph.models.folder import IDS, ModelsFolder
 from gzmorph.models.loaded import Models, Predictions, load_models, predict_images
@@ -79,7 +79,6 @@ ALPHAS = np.logspace(-2, 4, 13)
 RESAMPLES, SEED = 1000, 0
 PRODUCT_COLUMNS = [c for n in QUESTIONS_LEARNT for c in QUESTION_BY_NUMBER[n].columns]
 # caption features (gzmorph.gz2.captions.FEATURE_NAMES) a finer caption names, by what they name
-FINE = {"bar": ("bar",), "spiral arms": ("arms", "arm_count", "winding"), "bulge": ("bulge", "edge_on_bulge")}
 
 
 def columns(number: int) -> list[int]:
@@ -182,6 +181,10 @@ def questions(args: argparse.Namespace, named: dict[str, tuple[Path, str]], para
     for name, models in folders.items():
         print(f"{name}: {named[name][1]} (crop {models.crop}, {models.pixels} px, TTA "
               f"{'on' if models.settings().inference.tta else 'off'}, float32)")
+    print("\nFive classes on hart16's test galaxies, against hart16's own rule labels (its scale, question 4's arms "
+          "test included)\n| models | accuracy | weighted F1 | macro F1 |\n| --- | --- | --- | --- |")
+    for name, predictions in answered.items():
+        print(f"| {name} | " + " | ".join(five_classes(test.classes, predictions.classes).values()) + " |")
     predicted = {name: predictions.votes.astype(float) for name, predictions in answered.items()}
     before = folders["before"]
     # The pooled features come from the image as it is, TTA or not (gzmorph.models.forward): none needed here.
@@ -234,6 +237,13 @@ def questions(args: argparse.Namespace, named: dict[str, tuple[Path, str]], para
         print(f"| {name} | {figures[name]} | {figures.get(f'after - {name}', '-')} |")
 
 
+def five_classes(true: np.ndarray, predicted: np.ndarray) -> dict[str, str]:
+    """Accuracy, weighted and macro F1 with their 95 % intervals, as the evaluate stage gives them."""
+    scores = lambda rows: headline_classification(true[rows], predicted[rows])  # noqa: E731
+    point, ci = scores(np.arange(len(true))), bootstrap_intervals(scores, len(true), RESAMPLES, SEED)
+    return {k: f"{point[k]:.3f} ({ci[k]['low']:.3f}-{ci[k]['high']:.3f})" for k in point}
+
+
 def same_split(ids_file: Path, splits: dict[str, Split], source: str) -> str:
     """Whether a folder's galaxy_ids.csv puts the galaxies of ``source`` in the splits made here."""
     ids = pd.read_csv(ids_file)
@@ -262,7 +272,7 @@ def kaggle_test(folder: Path, data: Path) -> pd.DataFrame:
 
 
 def captions(args: argparse.Namespace, folders: dict[str, tuple[Path, str]]) -> None:
-    heads = ["distinct", "top-3 share", *(f"names {what}" for what in FINE), "names any of these",
+    heads = ["distinct", "top-3 share", *(f"names {what}" for what in FINE_FEATURES), "names any of these",
              "implies the row's class"]
     print(f"\nCaptions of the Kaggle test split, as `gzmorph predict{' --tta' if args.tta else ''}` writes them "
           f"(beam search, TTA {'on' if args.tta else 'off'}, float32)")
@@ -270,13 +280,11 @@ def captions(args: argparse.Namespace, folders: dict[str, tuple[Path, str]]) -> 
     for name, (folder, label) in folders.items():
         table = gzmorph.load(folder, precision="float32").predict(kaggle_test(folder, args.data), tta=args.tta)
         said = [token_form(c) for c in table[CAPTION_COLUMN]]
-        named = [parse_features(c) for c in said]
-        shares = {what: np.mean([any(f in n for f in features) for n in named]) for what, features in FINE.items()}
-        fine = np.mean([any(f in n for features in FINE.values() for f in features) for n in named])
+        shares = fine_feature_shares(said)
         row_class = np.mean([implied_class(c) == CLASSES.index(k) for c, k in zip(said, table[CLASS_COLUMN])])
         spread = variety(said)
         values = [f"{spread['distinct']}", f"{spread['top3_share']:.1%}", *(f"{s:.1%}" for s in shares.values()),
-                  f"{fine:.1%}", f"{row_class:.1%}"]
+                  f"{row_class:.1%}"]
         print(f"| {name} ({label}) | {len(table)} | " + " | ".join(values) + " |", flush=True)
 
 

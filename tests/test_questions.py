@@ -205,3 +205,11 @@ def test_answer_means_count_only_galaxies_that_reached_the_question():
 def test_predictions_of_another_shape_are_refused():
     with pytest.raises(ValueError, match="predicted"):
         score(np.zeros((2, len(VOTE_COLUMNS))), np.zeros((3, len(VOTE_COLUMNS))))
+
+
+def test_the_constants_figures_have_intervals_too():
+    true = products_from(random_shares(40, seed=3))
+    metrics = score(products_from(random_shares(40, seed=4)), true, means(true), answer_means(true))
+    bar = metrics["q3_bar"]
+    for figure in ("columns_rmse_constant", "answers_rmse_constant", "majority_accuracy_constant"):
+        assert bar["ci95"][figure]["low"] <= bar[figure] <= bar["ci95"][figure]["high"]

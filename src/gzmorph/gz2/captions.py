@@ -158,6 +158,9 @@ CAPTION_FEATURES: tuple[Feature, ...] = (
     }),
 )
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in CAPTION_FEATURES)
+# The fine features, which only questions 3, 4, 5, 9, 10 and 11 give: what a caption says beyond the shape.
+FINE_FEATURES: dict[str, tuple[str, ...]] = {"bar": ("bar",), "arms": ("arms", "arm_count", "winding"),
+                                             "bulge": ("bulge", "edge_on_bulge")}
 FEATURE_BY_QUESTION: dict[int, Feature] = {f.question.number: f for f in CAPTION_FEATURES}
 ODD_GATE_QUESTION = 6  # "anything odd?" has no clause of its own; Class6.1 gates question 8 via odd_min
 

@@ -34,6 +34,7 @@ from gzmorph.inference.metrics import (
     class_agreement,
     classification_metrics,
     feature_agreement,
+    fine_feature_shares,
     headline_classification,
     variety,
     vote_rmse,
@@ -99,7 +100,7 @@ def score_captions(captions: list[str], references: list[list[str]], true_classe
                    reference_features) -> dict:
     """``class_agreement``: the caption's class is the true class; ``implies_row_class``: it is the class the
     row itself names (the predicted one), which a reader of one row checks the caption against."""
-    scores = {**bleu_scores(references, captions), **variety(captions),
+    scores = {**bleu_scores(references, captions), **variety(captions), **fine_feature_shares(captions),
               "class_agreement": class_agreement(captions, true_classes),
               "implies_row_class": class_agreement(captions, predicted_classes)}
     scores = {k: round(float(v), 4) for k, v in scores.items()}
@@ -155,7 +156,8 @@ def score_captioner(models: Models, predictions: Predictions, split: Split, refe
         "beam": beam,
         "greedy": scores["greedy"],
         "baselines": {"most_frequent": scores["most_frequent"], "templates": scores["templates"]},
-        "references": {k: round(float(v), 4) for k, v in variety([r[0] for r in refs]).items()},
+        "references": {k: round(float(v), 4) for k, v in {**variety([r[0] for r in refs]),
+                                                             **fine_feature_shares([r[0] for r in refs])}.items()},
     }
     return metrics, generated
 

@@ -23,7 +23,7 @@ from nltk.translate.bleu_score import (  # nltk's Fraction keeps _normalize on e
 )
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from gzmorph.gz2.captions import FEATURE_NAMES, implied_class, parse_features
+from gzmorph.gz2.captions import FEATURE_NAMES, FINE_FEATURES, implied_class, parse_features
 from gzmorph.gz2.rule import CLASSES
 
 CLASS_INDICES = list(range(len(CLASSES)))
@@ -127,6 +127,16 @@ def variety(captions: list[str]) -> dict[str, float]:
         "distinct_share": len(counts) / len(captions),
         "top3_share": top3 / len(captions),
     }
+
+
+def fine_feature_shares(captions: list[str]) -> dict[str, float]:
+    """Shares of captions naming a bar, spiral arms (or their count or winding), a bulge (or an edge-on one),
+    and any of these, whatever the answer: whether captions go beyond the shape (gz2.captions.FINE_FEATURES)."""
+    said = [parse_features(caption) for caption in captions]
+    shares = {f"names_{what}": float(np.mean([any(f in s for f in features) for s in said]))
+              for what, features in FINE_FEATURES.items()}
+    every = [f for features in FINE_FEATURES.values() for f in features]
+    return {**shares, "names_fine_feature": float(np.mean([any(f in s for f in every) for s in said]))}
 
 
 def class_agreement(captions: list[str], true_class_indices: Sequence[int]) -> float:

@@ -30,6 +30,7 @@ def model_card(folder: ModelsFolder) -> str:
     run = json.loads(folder.run.read_text()) if folder.run.is_file() else None
     sections = [title(run, classifier), learnt_from(folder, classifier, metrics, run),
                 answers(classifier, captioner, folder), made(run), how_well(folder, metrics, classifier),
+                every_question(metrics),
                 limits(folder, classifier, metrics), files(folder)]
     return "\n".join(section for section in sections if section)
 
@@ -59,6 +60,9 @@ def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, r
         hashes = ", ".join(f"{name} `{md5}`" for name, md5 in run["data_md5_dvc"].items())
         lines.append(f"- **DVC's hashes of the data:** {hashes}.")
     lines.append(f"- **Vote columns ({len(columns)} of 37):** {', '.join(columns)}.")
+    shared = scale(record)
+    if shared:
+        lines.append(shared)
     if folder.galaxy_ids.is_file():
         ids = in_folder(folder, folder.galaxy_ids)
         lines.append(f"- **GalaxyIDs:** `{ids}`, each with its class and split (no images or vote tables).")
@@ -75,6 +79,48 @@ def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, r
 {rows}
 """
     return text
+
+
+def scale(record: ClassifierRecord) -> str:
+    """Which catalogue's scale the columns are on, where other sources taught some questions."""
+    main, learnt = record.decision.vote_columns, record.learnt_columns
+    numbers = lambda columns: ", ".join(dict.fromkeys(c.split(".")[0].removeprefix("Class") for c in columns))  # noqa: E731
+    others = [c for c in learnt if c not in main]
+    if not others:
+        return ""
+    return (f"- **Catalogue scale:** questions {numbers(main)} are learnt from its main source's columns, on that "
+            f"catalogue's scale. Questions {numbers(others)} are learnt from the other source(s) as shares of each "
+            "question's answers only, never as columns, so another catalogue's scale (hart16 gives the same "
+            "pixels a smooth fraction ~0.2 higher than Kaggle's) reaches no column: their columns are the main "
+            "source's parent columns times those shares, and every output is on the main source's scale.")
+
+
+def every_question(metrics: dict) -> str:
+    """Each question's figures on each source's test galaxies (gzmorph.inference.questions)."""
+    classifier = metrics.get("classifier", {})
+    tests = {"main source": classifier, **classifier.get("sources", {})}
+    rows = [question_row(key, source, q) for source, scores in tests.items()
+            for key, q in scores.get("questions", {}).items() if "answers_rmse" in q]
+    if not rows:
+        return ""
+    return f"""## Every question, on the held-out test galaxies
+
+Answer shares (a column over its question's total) on the test galaxies at least 30 % of whose volunteers
+reached the question, against the training galaxies' mean share; for the yes/no questions, how often the
+majority answer is the volunteers' (model / constant). 95 % bootstrap intervals. The columns as products too:
+`{CLASSIFIER_METRICS.name}`, `questions`.
+
+| question | test galaxies of | reached | answers RMSE | constant | majority right |
+| --- | --- | --- | --- | --- | --- |
+""" + "\n".join(rows) + "\n"
+
+
+def question_row(key: str, source: str, q: dict) -> str:
+    accuracy = ""
+    if "majority_accuracy" in q:
+        accuracy = f"{figure(q, 'majority_accuracy')} / {q['majority_accuracy_constant']}"
+    return (f"| {key} | {source} | {q['reached']} | {figure(q, 'answers_rmse')} | {q.get('answers_rmse_constant', '')} "
+            f"| {accuracy} |")
 
 
 def answers(classifier: ClassifierRecord, captioner: CaptionerRecord | None, folder: ModelsFolder) -> str:
