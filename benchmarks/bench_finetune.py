@@ -2,7 +2,8 @@
 the 667 Hart et al. (2016) galaxies of ../shared/gz2/hart16 (37 vote columns, the GZ2 `images_gz2` release),
 at 100 %, 50 % and 25 % of their training split.
 
-    python benchmarks/bench_finetune.py [--data DIR] [--beside DIR] [--fractions 1 0.5 0.25]
+    python benchmarks/bench_finetune.py [--data DIR] [--beside DIR] [--fractions 1 0.5 0.25] [--init DIR ...]
+                                        [--no-scratch]
 
 The data stages (clean_labels, split) run once, by DVC, in a temporary copy of the project, with --data beside
 the Kaggle subset (--beside) as the release trains: so its test galaxies are the ones the release kept out of
@@ -38,7 +39,7 @@ from gzmorph.training.classifier import train_classifier
 # quarter of the learning rate (they are already near a good solution) and a third of the epochs; every layer
 # trains, since the images come from another release and the encoder has to adapt to them.
 SCRATCH = {key.removeprefix("train_classifier."): yaml.safe_load(value) for key, value in REAL_DATA.items()}
-FINE_TUNED = {"init": str(ModelsFolder.released().root), "learning_rate": 0.0005, "epochs": 30}
+FINE_TUNED = {"learning_rate": 0.0005, "epochs": 30}
 HEADLINE = ("accuracy", "f1_weighted", "f1_macro", "vote_rmse")
 
 
@@ -63,6 +64,9 @@ def main() -> None:
     parser.add_argument("--beside", type=Path, default=real_gz2("kaggle"),
                         help="the main source the release split --data beside: its test galaxies are the release's")
     parser.add_argument("--fractions", type=float, nargs="+", default=[1.0, 0.5, 0.25])
+    parser.add_argument("--init", type=Path, nargs="+", default=[ModelsFolder.released().root],
+                        help="models folders to fine-tune from (default: the released model)")
+    parser.add_argument("--no-scratch", dest="scratch", action="store_false", help="skip training from scratch")
     args = parser.parse_args()
     params = load_params(REPO / "params.yaml")
     pin_threads(params.threads)
@@ -74,8 +78,10 @@ def main() -> None:
         print("| --- | --- | " + " | ".join("---" for _ in HEADLINE) + " | --- |")
         for fraction in args.fractions:
             train = share_of(splits["train"], fraction, params.seed)
-            for name, changes in (("scratch", SCRATCH), ("released model", FINE_TUNED)):
-                run_dir = Path(scratch) / f"{name}-{fraction}"
+            starts = [("scratch", SCRATCH)] * args.scratch + [
+                (f"from {folder}", {**FINE_TUNED, "init": str(folder)}) for folder in args.init]
+            for number, (name, changes) in enumerate(starts):
+                run_dir = Path(scratch) / f"run-{number}-{fraction}"
                 settings = recipe(params, args.data, changes, run_dir)
                 start = time.perf_counter()
                 trained = train_classifier(train, splits["val"], settings, run_dir / "curves")
