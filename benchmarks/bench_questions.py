@@ -186,6 +186,10 @@ def questions(args: argparse.Namespace, named: dict[str, tuple[Path, str]], para
     for name, predictions in answered.items():
         print(f"| {name} | " + " | ".join(five_classes(test.classes, predictions.classes).values()) + " |")
     predicted = {name: predictions.votes.astype(float) for name, predictions in answered.items()}
+    smooth = VOTE_COLUMNS.index("Class1.1")
+    print(f"\nThe catalogue scale: mean Class1.1 (smooth) over hart16's test galaxies: hart16's labels "
+          f"{np.mean(test.votes[:, smooth]):.3f}; " + ", ".join(f"{name} {np.mean(votes[:, smooth]):.3f}"
+                                                           for name, votes in predicted.items()))
     before = folders["before"]
     # The pooled features come from the image as it is, TTA or not (gzmorph.models.forward): none needed here.
     train_x = forward(before, model_ready(before, train, packed, images), tta=False, embeddings=True).embeddings
