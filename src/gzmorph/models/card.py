@@ -182,10 +182,19 @@ def how_well(folder: ModelsFolder, metrics: dict, record: ClassifierRecord) -> s
 | vote RMSE, training-mean constant | {classifier['vote_rmse_constant']} |
 | captions: beam BLEU-4 | {figure(captioner, 'bleu4')} |
 | captions: class agreement | {captioner['class_agreement']} |
-
+{variety_rows(captioner)}
 Per-class figures: `{per_class(folder)}`; the class decision: `{decision}`
 (`class_from: {record.decision.class_from}`).
 """
+
+
+def variety_rows(captioner: dict) -> str:
+    """How varied the beam's captions are and how many go beyond the shape, where the metrics say."""
+    beam = captioner.get("beam", {})
+    if "names_fine_feature" not in beam:
+        return ""
+    return (f"| captions: distinct, the three commonest's share | {beam['distinct']}, {captioner['top3_share']} |\n"
+            f"| captions naming a bar, spiral arms or a bulge | {beam['names_fine_feature']} |\n")
 
 
 def limits(folder: ModelsFolder, record: ClassifierRecord, metrics: dict) -> str:
@@ -200,6 +209,12 @@ def limits(folder: ModelsFolder, record: ClassifierRecord, metrics: dict) -> str
                      "(some pixel for pixel), but its catalogue puts more of the vote in \"smooth\" for the same "
                      "picture, so the rule names more ellipticals; labels on that scale want the rule's thresholds "
                      "moved (docs/results.md, \"Why hart16 scores lower\") or fine-tuning on them (README).")
+    for name, scores in metrics.get("classifier", {}).get("sources", {}).items():
+        galaxies = sum(c["support"] for c in scores["classes"].values())
+        lines.append(f"- Its class follows the main source's rule on the main source's scale. On {galaxies} test "
+                     f"galaxies of {name}, against {name}'s own rule labels (its catalogue's scale), it scores "
+                     f"accuracy {figure(scores, 'accuracy')} and macro F1 {figure(scores, 'f1_macro')}. Few of "
+                     "them reach the finer questions, so those intervals are wide (the table above).")
     if "classifier" in metrics:
         lines.append("- Mergers and ambiguous galaxies are few in its training data; their recall is low "
                      f"(`{per_class(folder)}`).")
