@@ -55,7 +55,9 @@ def learnt_from(folder: ModelsFolder, record: ClassifierRecord, metrics: dict, r
                                                    "for real galaxies)" if record.synthetic else "") + "."]
     if "data_report" in metrics:
         report = metrics["data_report"]
-        lines.append(f"- **Galaxies:** {report['rows_kept']} kept of {report['rows_read']} rows read.")
+        more = "".join(f"; {other['rows_kept']} of {other['rows_read']} from {name}"
+                       for name, other in report.get("more_sources", {}).items())
+        lines.append(f"- **Galaxies:** {report['rows_kept']} kept of {report['rows_read']} rows read{more}.")
     if run:
         hashes = ", ".join(f"{name} `{md5}`" for name, md5 in run["data_md5_dvc"].items())
         lines.append(f"- **DVC's hashes of the data:** {hashes}.")
@@ -193,7 +195,7 @@ def variety_rows(captioner: dict) -> str:
     beam = captioner.get("beam", {})
     if "names_fine_feature" not in beam:
         return ""
-    return (f"| captions: distinct, the three commonest's share | {beam['distinct']}, {captioner['top3_share']} |\n"
+    return (f"| captions: distinct, the three commonest's share | {int(beam['distinct'])}, {captioner['top3_share']} |\n"
             f"| captions naming a bar, spiral arms or a bulge | {beam['names_fine_feature']} |\n")
 
 
