@@ -34,7 +34,8 @@ def test_it_learnt_from_real_galaxies_listed_by_id_alone():
     record = json.loads((RELEASED.classifier / "meta.json").read_text())
     assert record["synthetic"] is False and not record["trained_on"].startswith("data/sample")
     ids = pd.read_csv(RELEASED.galaxy_ids)
-    assert list(ids.columns) == ["GalaxyID", "class", "split"] and ids["GalaxyID"].is_unique
+    assert list(ids.columns) == ["GalaxyID", "class", "source", "split"] and ids["GalaxyID"].is_unique
+    assert set(ids["source"]) == {"kaggle", "hart16"}  # the Kaggle subset, and hart16 for the questions it lacks
     splits = json.loads((RELEASED.root / "metrics" / "split_report.json").read_text())
     assert ids["split"].value_counts().to_dict() == {s: splits[f"{s}_galaxies"] for s in ("train", "val", "test")}
     shipped = RELEASED.files()
@@ -44,5 +45,14 @@ def test_it_learnt_from_real_galaxies_listed_by_id_alone():
 
 def test_no_released_file_names_a_folder_of_the_machine_that_trained_it():
     params = yaml.safe_load((RELEASED.root / "params.yaml").read_text())
-    assert params["data"]["raw_dir"] == "kaggle"
+    assert params["data"]["raw_dir"] == "kaggle" and params["data"]["more_sources"][0]["raw_dir"] == "hart16"
     assert not [f for f in RELEASED.files() if f.suffix in (".json", ".yaml", ".md") and "/work/" in f.read_text()]
+
+
+def test_it_answers_every_question_and_keeps_a_hart16_test_split_out():
+    record = json.loads((RELEASED.classifier / "meta.json").read_text())
+    assert record["answered_columns"] == VOTE_COLUMNS
+    ids = pd.read_csv(RELEASED.galaxy_ids)
+    assert ((ids["source"] == "hart16") & (ids["split"] == "test")).sum() == 100
+    scored = json.loads((RELEASED.metrics / "classifier.json").read_text())["sources"]["hart16"]
+    assert sum(c["support"] for c in scored["classes"].values()) == 100 and "q3_bar" in scored["questions"]
