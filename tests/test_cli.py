@@ -15,6 +15,7 @@ from gzmorph import __version__ as gzmorph_version
 from gzmorph.data.files import find_images
 from gzmorph.errors import EXIT_USER_ERROR, GzmorphError
 from gzmorph.gz2.rule import CLASSES
+from gzmorph.gz2.tree import VOTE_COLUMNS
 from gzmorph.inference.gradcam import heatmap_paths
 from gzmorph.models.files import ClassifierRecord
 from gzmorph.models.folder import ModelsFolder
@@ -139,7 +140,7 @@ def test_predict_uses_the_released_model_by_default_and_says_so(mixed_images, tm
     assert document["models"] == f"released (gzmorph {gzmorph_version})" and document["warning"] is None
     assert "synthetic" not in done.stderr and f"models: {document['models']} (trained on " in done.stderr
     assert len(document["predictions"]) == 4 and all(r["caption"] for r in document["predictions"])
-    assert "Class4.1" not in document["predictions"][0]["votes"]  # the 17 columns it learnt, not the 37
+    assert list(document["predictions"][0]["votes"]) == VOTE_COLUMNS  # all 37: Kaggle's questions and hart16's
 
 
 def test_the_released_model_answers_byte_for_byte_the_same_whatever_params_yaml_lies_around(mixed_images, tmp_path):
