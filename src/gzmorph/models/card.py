@@ -195,7 +195,8 @@ def variety_rows(captioner: dict) -> str:
     beam = captioner.get("beam", {})
     if "names_fine_feature" not in beam:
         return ""
-    return (f"| captions: distinct, the three commonest's share | {int(beam['distinct'])}, {captioner['top3_share']} |\n"
+    distinct = int(beam["distinct"])
+    return (f"| captions: distinct, the three commonest's share | {distinct}, {captioner['top3_share']} |\n"
             f"| captions naming a bar, spiral arms or a bulge | {beam['names_fine_feature']} |\n")
 
 
